@@ -40,7 +40,7 @@ fn plain_csv_with_label() {
     assert_eq!(table.features[[2, 1]], 3.0);
     assert_eq!(table.features[[9, 2]], 7.0);
     assert_eq!(table.n_anomalies(), 2);
-    assert_eq!(table.labels.as_ref().unwrap()[2], true);
+    assert!(table.labels.as_ref().unwrap()[2]);
     assert_eq!(table.split, None);
     assert!(table.source.ends_with("good.csv"));
 }
@@ -517,13 +517,25 @@ fn nyc_taxi_labels_cover_the_five_windows() {
     let table = registry.read("nyc_taxi").unwrap();
     assert_eq!(table.feature_names, ["value"]);
     assert_eq!(table.n_rows(), 10_320);
-    let labels = table.labels.unwrap();
+    let labels = table.labels.as_deref().unwrap();
     // 5 windows of 206 half-hour rows each (begin inclusive, end exclusive).
     assert_eq!(labels.iter().filter(|&&a| a).count(), 1030);
     let runs = labels.windows(2).filter(|w| !w[0] && w[1]).count();
     assert_eq!(runs, 5);
-    // First window begins 2014-10-30 15:30, row 2 * 24 * 121 + 31 = 5839 from 2014-07-01 00:00.
+    // First window begins 2014-10-30 15:30, row 48 * 121 + 31 = 5839 (from 2014-07-01 00:00).
     assert!(!labels[5838] && labels[5839]);
+    // Course split by time: 2014-10-24 00:00 is row 5520, 2014-12-10 00:00 is row 7776.
+    let protocol = Protocol {
+        split: SplitMethod::Ordered {
+            train_end: 5520,
+            validation_end: 7776,
+        },
+        train_on: TrainOn::Normal,
+    };
+    let prepared = prepare(&table, "nyc_taxi", &protocol, 0).unwrap();
+    assert_eq!(prepared.train.n_anomalies(), 0);
+    assert_eq!(prepared.validation.n_anomalies(), 412);
+    assert_eq!(prepared.test.n_anomalies(), 618);
 }
 
 /// The HPC course protocol: train [0, 3000), validation [3000, 4500), test [4500, 6667).
