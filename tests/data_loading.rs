@@ -284,6 +284,12 @@ fn bad_label_cell() {
 }
 
 #[test]
+fn line_numbers_with_crlf_and_blank_lines() {
+    let (_, msg) = read_err("crlf_blank_line.csv", &ReadOptions::default());
+    assert_mentions(&msg, &["crlf_blank_line.csv", "line 4", "column `b`", "\"oops\""]);
+}
+
+#[test]
 fn ragged_row() {
     let (err, msg) = read_err("ragged.csv", &ReadOptions::default());
     assert!(matches!(
