@@ -152,10 +152,10 @@ pub fn prepare(
         });
     }
     let raw_fit = table.features.select(Axis(0), &fit_positions);
-    let standardizer = Standardizer::fit(&raw_fit);
-    let fit_rows = standardizer.transform(&raw_fit)?;
+    let standardizer = Standardizer::fit(raw_fit.view());
+    let fit_rows = standardizer.transform(raw_fit.view())?;
     let part = |rows: Vec<usize>| -> Result<Part, DataError> {
-        let x = standardizer.transform(&table.features.select(Axis(0), &rows))?;
+        let x = standardizer.transform(table.features.select(Axis(0), &rows).view())?;
         let part_labels = rows.iter().map(|&row| labels[row]).collect();
         Ok(Part {
             x,
