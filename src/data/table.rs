@@ -148,8 +148,8 @@ impl Table {
 
 /// Reads a CSV or gzip-compressed CSV file with a header line into a [`Table`].
 ///
-/// The file is treated as gzip when its name ends in `.gz` or it starts with the gzip magic
-/// bytes.
+/// A file that starts with the gzip magic bytes is decompressed on the fly (whatever its name);
+/// a file named `*.gz` without them is reported as [`DataError::NotGzip`].
 ///
 /// ```
 /// use gmmtune::data::{read_table, ReadOptions};
@@ -444,31 +444,21 @@ fn locate_line(path: &Path, offset: u64) -> Option<u64> {
 }
 
 fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, DataError> {
-    let mut names: Vec<String> = Vec::with_capacity(record.len());
-    for (index, field) in record.iter().enumerate() {
-        let field = if index == 0 {
-            field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-        } else {
-            field
-        };
-        let name = String::from_utf8_lossy(field.trim_ascii()).into_owned();
-        if name.is_empty() {
-            return Err(DataError::EmptyColumnName {
-                path: path.to_owned(),
-                position: index + 1,
-            });
-        }
-        if let Some(first) = names.iter().position(|n| *n == name) {
-            return Err(DataError::DuplicateColumn {
-                path: path.to_owned(),
-                name,
-                first: first + 1,
-                second: index + 1,
-            });
-        }
-        names.push(name);
-    }
-    if names.iter().all(|name| name.parse::<f64>().is_ok()) {
+    let names: Vec<String> = record
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let field = if index == 0 {
+                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+            } else {
+                field
+            };
+            String::from_utf8_lossy(field.trim_ascii()).into_owned()
+        })
+        .collect();
+    // A headerless file first: its numbers would otherwise look like empty or duplicate names.
+    let numeric = |name: &String| name.is_empty() || name.parse::<f64>().is_ok();
+    if names.iter().all(numeric) && names.iter().any(|name| !name.is_empty()) {
         let mut first_fields = names.iter().take(5).cloned().collect::<Vec<_>>().join(",");
         if names.len() > 5 {
             first_fields.push_str(",...");
@@ -477,6 +467,22 @@ fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, Da
             path: path.to_owned(),
             first_fields,
         });
+    }
+    for (index, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(DataError::EmptyColumnName {
+                path: path.to_owned(),
+                position: index + 1,
+            });
+        }
+        if let Some(first) = names[..index].iter().position(|n| n == name) {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_owned(),
+                name: name.clone(),
+                first: first + 1,
+                second: index + 1,
+            });
+        }
     }
     Ok(names)
 }
@@ -697,6 +703,11 @@ mod tests {
         assert!(msg.contains("the file is empty"), "{msg}");
         let msg = message("1,2,3\n4,5,6\n", &ReadOptions::default());
         assert!(msg.contains("no header"), "{msg}");
+        let msg = message("0,0,,1\n4,5,6,7\n", &ReadOptions::default());
+        assert!(
+            msg.contains("no header") && msg.contains("(0,0,,1)"),
+            "{msg}"
+        );
         let msg = message("a,b,a\n1,2,3\n", &ReadOptions::default());
         assert!(msg.contains("duplicate column name `a`"), "{msg}");
         assert!(msg.contains("columns 1 and 3"), "{msg}");
