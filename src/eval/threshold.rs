@@ -215,9 +215,9 @@ impl CostModel {
     /// let choice = model.optimise_threshold(&scores, &labels, &ThresholdSearch::CutPoints);
     /// assert_eq!(choice.threshold, 0.5); // halfway between 0.3 and 0.7
     /// assert_eq!(choice.cost, 0.0);
-    /// let grid = ThresholdSearch::linspace(0.0, 1.0, 11)?;
+    /// let grid = ThresholdSearch::linspace(0.0, 1.0, 9)?; // 0, 0.125, ..., 1
     /// let on_grid = model.optimise_threshold(&scores, &labels, &grid);
-    /// assert_eq!(on_grid.threshold, 0.6); // 0.3 ..= 0.6 all cost 0: the highest wins
+    /// assert_eq!(on_grid.threshold, 0.625); // 0.375, 0.5, 0.625 all cost 0: the highest wins
     /// # Ok::<(), gmmtune::eval::EvalError>(())
     /// ```
     pub fn optimise_threshold(
