@@ -32,6 +32,17 @@ pub enum EvalError {
         /// The rejected value.
         value: f64,
     },
+    /// `linspace.high − linspace.low` overflows, so the grid step is not a finite number.
+    #[error(
+        "invalid threshold grid `linspace.low` = {low:e}, `linspace.high` = {high:e}: their \
+         difference overflows; narrow the range"
+    )]
+    LinspaceSpanTooWide {
+        /// The grid's first point.
+        low: f64,
+        /// The grid's last point.
+        high: f64,
+    },
     /// The linspace threshold grid has no points.
     #[error("invalid threshold grid `linspace.n` = 0: the grid needs at least 1 point")]
     EmptyLinspace,

@@ -40,7 +40,7 @@ pub enum ThresholdSearch {
     Linspace {
         /// First grid point (finite).
         low: f64,
-        /// Last grid point (finite).
+        /// Last grid point (finite, with `high − low` finite).
         high: f64,
         /// Number of grid points (`>= 1`).
         n: usize,
@@ -73,7 +73,8 @@ impl ThresholdSearch {
     ///
     /// # Errors
     /// [`EvalError::InvalidLinspaceBound`] for a non-finite `low`/`high`,
-    /// [`EvalError::EmptyLinspace`] for `n = 0`.
+    /// [`EvalError::EmptyLinspace`] for `n = 0`, [`EvalError::LinspaceSpanTooWide`] when
+    /// `high − low` overflows.
     pub fn linspace(low: f64, high: f64, n: usize) -> Result<ThresholdSearch, EvalError> {
         let search = ThresholdSearch::Linspace { low, high, n };
         search.validate()?;
@@ -93,6 +94,9 @@ impl ThresholdSearch {
             }
             if n == 0 {
                 return Err(EvalError::EmptyLinspace);
+            }
+            if !(high - low).is_finite() {
+                return Err(EvalError::LinspaceSpanTooWide { low, high });
             }
         }
         Ok(())
@@ -449,6 +453,10 @@ mod tests {
         assert!(matches!(
             ThresholdSearch::linspace(f64::NAN, 1.0, 3),
             Err(EvalError::InvalidLinspaceBound { key: "low", .. })
+        ));
+        assert!(matches!(
+            ThresholdSearch::linspace(-f64::MAX, f64::MAX, 3),
+            Err(EvalError::LinspaceSpanTooWide { .. })
         ));
         assert!(matches!(
             ThresholdSearch::linspace(0.0, f64::INFINITY, 3),
