@@ -8,6 +8,7 @@
 //!
 //! Only rows inside the evaluated slice take part: an alarm just outside the slice cannot cover
 //! an anomaly inside it. A NaN score is treated as `+∞`: it alarms under every finite threshold.
+//! A score of `−∞` never alarms (the comparison is strict).
 
 use serde::{Deserialize, Serialize};
 
