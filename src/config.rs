@@ -369,6 +369,25 @@ fn parse_strategy_entry(
         .and_then(|v| v.as_str())
         .map(str::to_string)
         .ok_or_else(|| err("missing `kind` (fixed, grid, random or cfo)".into()))?;
+    // serde accepts stray keys next to the tag of a variant without fields, so every key is
+    // checked here against those the kind takes.
+    let allowed: &[&str] = match kind.as_str() {
+        "fixed" => &["kind", "configs"],
+        "cfo" => &["kind", "max_failure", "low_cost"],
+        _ => &["kind"],
+    };
+    if let Some(stray) = map
+        .keys()
+        .filter_map(|k| k.as_str())
+        .find(|k| !allowed.contains(k))
+    {
+        let mut expected: Vec<&str> = allowed[1..].to_vec();
+        expected.extend(["name", "budget", "objective"]);
+        return Err(err(format!(
+            "unknown key `{stray}` for a `{kind}` strategy (expected: {})",
+            expected.join(", ")
+        )));
+    }
     let spec: StrategySpec = serde_norway::from_value(serde_norway::Value::Mapping(map))
         .map_err(|e| err(e.to_string()))?;
     if let Some(t) = budget.time_s {

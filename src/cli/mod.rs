@@ -89,7 +89,7 @@ struct FitArgs {
     #[arg(long, default_value = "full", value_parser = parse_covariance)]
     covariance_type: CovarianceType,
     /// Non-negative regularisation added to the covariance diagonals.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     reg_covar: f64,
     /// kmeans, k-means++, random or random_from_data.
     #[arg(long, default_value = "kmeans", value_parser = parse_init)]
@@ -101,7 +101,7 @@ struct FitArgs {
     #[arg(long, default_value_t = 100)]
     max_iter: usize,
     /// Convergence threshold on the mean log-likelihood.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     tol: f64,
     /// Seed of the initialisation.
     #[arg(long, default_value_t = 0)]
