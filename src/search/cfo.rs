@@ -374,8 +374,7 @@ impl Cfo {
             }
             self.cache.insert(signature.clone(), Known::Pending);
             self.init_used = true;
-            self.outstanding
-                .insert(signature, (trial, Proposer::Start));
+            self.outstanding.insert(signature, (trial, Proposer::Start));
             Some(config)
         }
     }
@@ -420,7 +419,13 @@ impl Strategy for Cfo {
             if proposer == Proposer::Start && self.thread.is_none() && !self.axes.is_empty() {
                 self.thread_count += 1;
                 self.seed = self.seed.wrapping_add(1);
-                let thread = Flow2::new(self.axes.clone(), config.clone(), objective, cost, self.seed);
+                let thread = Flow2::new(
+                    self.axes.clone(),
+                    config.clone(),
+                    objective,
+                    cost,
+                    self.seed,
+                );
                 self.thread = Some((self.thread_count, thread));
                 self.update_admissible_region(config);
             }
@@ -440,24 +445,24 @@ mod tests {
     use crate::search::{RandomSearch, SearchSpaceSpec};
     use std::collections::HashSet;
 
-    /// A smooth bowl over log n_components × log reg_covar with categorical preferences;
+    /// A smooth bowl over log2 n_components × log10 reg_covar with categorical preferences;
     /// minimum 0 at n = 8, reg_covar = 1e-3, diag, kmeans.
     fn bowl(c: &GmmConfig) -> f64 {
         let a = (c.n_components as f64).log2() - 3.0;
         let b = c.reg_covar.log10() + 3.0;
         let cov = match c.covariance_type {
-            CovarianceType::Spherical => 0.6,
+            CovarianceType::Spherical => 0.4,
             CovarianceType::Diag => 0.0,
-            CovarianceType::Tied => 0.3,
-            CovarianceType::Full => 0.5,
+            CovarianceType::Tied => 0.2,
+            CovarianceType::Full => 0.4,
         };
         let init = match c.init {
-            InitMethod::RandomFromData => 0.4,
-            InitMethod::Random => 0.6,
+            InitMethod::RandomFromData => 0.3,
+            InitMethod::Random => 0.2,
             InitMethod::KMeansPlusPlus => 0.1,
             InitMethod::KMeans => 0.0,
         };
-        0.1 * a * a + 0.05 * b * b + cov + init
+        a * a + 0.5 * b * b + cov + init
     }
 
     fn cfo(seed: u64) -> Cfo {
@@ -490,7 +495,8 @@ mod tests {
             assert!((1e-6..=1e-1).contains(&c.reg_covar));
         }
         let space: SearchSpaceSpec =
-            serde_norway::from_str("n_components: [4, 2, 8]\ncovariance_type: [full, tied]\n").unwrap();
+            serde_norway::from_str("n_components: [4, 2, 8]\ncovariance_type: [full, tied]\n")
+                .unwrap();
         let low_cost = LowCostSpec {
             reg_covar: Some(1e-2),
             init: Some(InitMethod::KMeans),
@@ -525,26 +531,28 @@ mod tests {
 
     #[test]
     fn reaches_the_optimum_region_and_beats_random() {
-        let seeds = 0..10u64;
-        let n = 60;
-        let mut cfo_total = 0.0;
-        let mut random_total = 0.0;
-        for seed in seeds.clone() {
+        let seeds = 40;
+        let n = 150;
+        let (mut cfo_total, mut random_total, mut near) = (0.0, 0.0, 0);
+        for seed in 0..seeds {
             let cfo_best = best(&run(&mut cfo(seed), &bowl, n), &bowl);
-            let random_best = best(
-                &run(&mut RandomSearch::new(&SearchSpace::default(), seed), &bowl, n),
-                &bowl,
-            );
-            assert!(cfo_best < 0.3, "seed {seed}: CFO best {cfo_best}");
+            let mut random = RandomSearch::new(&SearchSpace::default(), seed);
+            let random_best = best(&run(&mut random, &bowl, n), &bowl);
             cfo_total += cfo_best;
             random_total += random_best;
+            if cfo_best < 0.3 {
+                near += 1;
+            }
         }
-        let count = seeds.count() as f64;
+        let (cfo_mean, random_mean) = (cfo_total / seeds as f64, random_total / seeds as f64);
+        eprintln!("mean best after {n} trials: CFO {cfo_mean}, random {random_mean}, CFO near {near}/{seeds}");
         assert!(
-            cfo_total / count < random_total / count,
-            "CFO mean best {} vs random {}",
-            cfo_total / count,
-            random_total / count
+            near >= 30,
+            "only {near} of {seeds} CFO runs got within 0.3 of the optimum"
+        );
+        assert!(
+            cfo_mean < 0.8 * random_mean,
+            "CFO mean best {cfo_mean} vs random {random_mean}"
         );
     }
 
@@ -558,7 +566,11 @@ mod tests {
         let space = space.check().unwrap();
         let f = |c: &GmmConfig| {
             (c.n_components as f64 - 4.0).powi(2)
-                + if c.covariance_type == CovarianceType::Full { 0.0 } else { 1.0 }
+                + if c.covariance_type == CovarianceType::Full {
+                    0.0
+                } else {
+                    1.0
+                }
         };
         let mut s = Cfo::new(&space, &LowCostSpec::default(), 100, 1).unwrap();
         let first_seed = {
@@ -571,33 +583,53 @@ mod tests {
         let status = s.status();
         assert!(status.threads_converged >= 1, "{status:?}");
         assert!(status.threads_started >= 2, "{status:?}");
-        assert!(status.exhausted, "a 12-point space must run out: {status:?}");
+        assert!(
+            status.exhausted,
+            "a 12-point space must run out: {status:?}"
+        );
         assert_eq!(s.ask(), None);
         // Every one of the 12 points is found (and none twice).
         assert_eq!(trace.len() + 1, 12);
-        assert!(trace.iter().any(|c| c.n_components == 4 && c.covariance_type == CovarianceType::Full));
+        assert!(trace
+            .iter()
+            .any(|c| c.n_components == 4 && c.covariance_type == CovarianceType::Full));
     }
 
     #[test]
-    fn step_shrinks_after_dir_non_improving_proposals() {
-        let mut s = cfo(2);
+    fn step_shrinks_after_dir_non_improving_proposals_and_reexpands() {
+        // Two searched dimensions and no integer one: dir = 4, step = 0.1 * sqrt(2).
+        let space: SearchSpaceSpec = serde_norway::from_str(
+            "n_components: 4\ninit: kmeans\nreg_covar: {low: 1.0e-6, high: 1.0e-1, log: true}\n",
+        )
+        .unwrap();
+        let mut s = Cfo::new(&space.check().unwrap(), &LowCostSpec::default(), 100, 2).unwrap();
         let start = s.ask().unwrap();
-        s.tell(&start, Some(0.0), 1.0); // nothing will beat 0 below
+        s.tell(&start, Some(0.0), 1.0);
         let status = s.status();
-        let (step0, dir) = (status.step.unwrap(), status.dir);
-        assert_eq!(dir, 16);
-        let mut proposals = 0;
-        while proposals < dir - 1 {
+        let step0 = status.step.unwrap();
+        assert_eq!((status.dim, status.dir), (2, 4));
+        assert!((step0 - 0.1 * 2f64.sqrt()).abs() < 1e-15);
+        assert_eq!(status.step_lower_bound, Some(1e-4));
+        for _ in 0..3 {
             let c = s.ask().unwrap();
             s.tell(&c, Some(1.0), 1.0);
-            proposals += 1;
+            assert_eq!(s.status().step, Some(step0));
         }
-        let status = s.status();
-        assert!(status.step.unwrap() >= step0, "{status:?}");
+        // The 4th proposal from the same incumbent closes the window: with K = 5 + 1 proposals
+        // counted and oldK = 1, the step shrinks by sqrt(1 / 6).
         let c = s.ask().unwrap();
+        let shrunk = s.status().step.unwrap();
+        assert!(
+            (shrunk - step0 / 6f64.sqrt()).abs() < 1e-15,
+            "{step0} -> {shrunk}"
+        );
         s.tell(&c, Some(1.0), 1.0);
-        let after = s.status().step.unwrap();
-        assert!(after < step0 * 0.99, "step {step0} -> {after}");
+        // An improvement restores the step it was proposed with, times sqrt(K / oldK).
+        let better = s.ask().unwrap();
+        s.tell(&better, Some(-1.0), 1.0);
+        let status = s.status();
+        assert_eq!(status.incumbent, Some(better));
+        assert!((status.step.unwrap() - step0).abs() < 1e-12, "{status:?}");
     }
 
     #[test]

@@ -309,7 +309,11 @@ mod tests {
             .map(|(x, dx)| (x - dx).clamp(0.0, 1.0))
             .collect();
         assert_eq!(second, f.denormalize(&opposite));
-        let forward: Vec<f64> = inc.iter().zip(&d).map(|(x, dx)| (x + dx).clamp(0.0, 1.0)).collect();
+        let forward: Vec<f64> = inc
+            .iter()
+            .zip(&d)
+            .map(|(x, dx)| (x + dx).clamp(0.0, 1.0))
+            .collect();
         assert_eq!(first, f.denormalize(&forward));
     }
 
@@ -335,13 +339,21 @@ mod tests {
         f.on_trial_complete(1, Some(1.0), 1.0);
         assert!((f.step - 0.1).abs() < 1e-15);
         f.suggest(2).unwrap();
-        assert!((f.step - 0.1 * (1.0f64 / 4.0).sqrt()).abs() < 1e-15, "{}", f.step);
+        assert!(
+            (f.step - 0.1 * (1.0f64 / 4.0).sqrt()).abs() < 1e-15,
+            "{}",
+            f.step
+        );
         let shrunk = f.step;
         f.on_trial_complete(2, Some(2.0), 1.0);
         // An improvement restores the step it was proposed with, times sqrt(K / oldK).
         f.suggest(3).unwrap();
         f.on_trial_complete(3, Some(-1.0), 1.0);
-        assert!((f.step - (shrunk * 2.0).min(1.0)).abs() < 1e-15, "{}", f.step);
+        assert!(
+            (f.step - (shrunk * 2.0).min(1.0)).abs() < 1e-15,
+            "{}",
+            f.step
+        );
         assert_eq!(f.best_obj, Some(-1.0));
         assert_eq!(f.num_complete4incumbent, 0);
     }

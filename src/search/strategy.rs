@@ -117,7 +117,10 @@ impl GmmConfigSpec {
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return Err(strategy_error(
                 format!("{key}.reg_covar"),
-                format!("reg_covar must be a finite number >= 0, got {}", self.reg_covar),
+                format!(
+                    "reg_covar must be a finite number >= 0, got {}",
+                    self.reg_covar
+                ),
             ));
         }
         Ok(GmmConfig {
