@@ -583,6 +583,10 @@ mod tests {
         let status = s.status();
         assert!(status.threads_converged >= 1, "{status:?}");
         assert!(status.threads_started >= 2, "{status:?}");
+        // Each new local search is seeded one above the previous one.
+        if let Some(seed) = status.thread_seed {
+            assert_eq!(seed, 1 + status.threads_started as u64);
+        }
         assert!(
             status.exhausted,
             "a 12-point space must run out: {status:?}"
@@ -664,6 +668,19 @@ mod tests {
         // Unknown configurations are ignored.
         s.tell(&GmmConfig::default(), Some(-10.0), 1.0);
         assert_eq!(s.status().incumbent_objective, Some(1.0));
+    }
+
+    #[test]
+    fn asking_twice_before_telling_gives_a_second_start_point() {
+        let mut s = cfo(6);
+        let first = s.ask().unwrap();
+        let second = s.ask().unwrap();
+        assert_ne!(first, second);
+        s.tell(&first, Some(1.0), 0.1);
+        s.tell(&second, Some(0.5), 0.1);
+        // The local search starts from the first start point told; the second is only cached.
+        assert_eq!(s.status().incumbent, Some(first));
+        assert_eq!(s.status().threads_started, 1);
     }
 
     #[test]
