@@ -88,11 +88,18 @@ pub struct CfoStatus {
 ///   `[0, 1]`; other dimensions are drawn at random. The new thread's seed is one more than
 ///   the previous one's.
 ///
+/// * **Results**: `tell` passes a result to the thread as FLAML's `tune.run` does: first as a
+///   reported result (`on_trial_result`: an improvement moves the incumbent and keeps the
+///   current step), then as a completion (`on_trial_complete`). So the step-restoring
+///   improvement path of `on_trial_complete` (step of the improving proposal times
+///   `sqrt(K / oldK)`) only runs for cached results fed back to the thread. With the same
+///   directions, the proposals match a FLAML 2.7 CFO trace trial for trial (see the tests).
+///
 /// Integer ranges are inclusive: `{low: 1, high: 32, log: true}` is FLAML's
-/// `lograndint(1, 33)`. A failed trial (`objective` `None`, or NaN) counts as a non-improving
-/// result for its incumbent and its configuration is never proposed again, nor fed back.
-/// `cost` does not steer the search (there is no resource dimension) but is recorded as FLAML
-/// does ([`CfoStatus`]).
+/// `lograndint(1, 33)`. A failed trial (`objective` `None`, or NaN) is told to the thread as an
+/// errored completion (FLAML's `on_trial_complete(error=True)`: a non-improving result for its
+/// incumbent); its configuration is never proposed again, nor fed back. `cost` does not steer
+/// the search (there is no resource dimension) but is recorded as FLAML does ([`CfoStatus`]).
 ///
 /// CFO is sequential in spirit: the driver should call `ask` and `tell` alternately. Asking
 /// again before telling still works, but the proposals come from the same incumbent and may be

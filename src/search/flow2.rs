@@ -5,7 +5,9 @@
 //! [`Axis`]). From the incumbent it proposes `incumbent + step * d` for a random unit direction
 //! `d`, then `incumbent - step * d`; an improvement moves the incumbent. After `dir = 2^min(9,
 //! dim)` proposals from one incumbent the step shrinks by `sqrt(oldK / K)`, and an improvement
-//! undoes one shrink. The search has converged once the step falls below the resolution of the
+//! undoes one shrink (when the improvement arrives through `on_trial_complete`; a result
+//! reported through `on_trial_result` moves the incumbent and keeps the step). The search has
+//! converged once the step falls below the resolution of the
 //! space (`step_lower_bound`) with `dir - 2` results in for the incumbent.
 //!
 //! Parts of FLAML's FLOW2 that this space never needs are left out: resource (sample size)
