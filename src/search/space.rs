@@ -195,6 +195,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ValueSpec<T> {
 }
 
 /// The search space as written in YAML (unchecked); [`SearchSpaceSpec::check`] validates it.
+/// An omitted key takes its value from the default space ([`SearchSpaceSpec::default`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSpaceSpec {
