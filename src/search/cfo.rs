@@ -146,6 +146,9 @@ pub struct Cfo {
     /// Directions handed to every local search instead of random ones (tests only).
     #[cfg(test)]
     scripted: Option<super::flow2::ScriptedDirections>,
+    /// Standard normal draws for restart disturbances instead of random ones (tests only).
+    #[cfg(test)]
+    scripted_gauss: Option<std::collections::VecDeque<f64>>,
 }
 
 fn low_cost_error(key: &str, reason: String) -> SearchError {
@@ -251,6 +254,8 @@ impl Cfo {
             exhausted: false,
             #[cfg(test)]
             scripted: None,
+            #[cfg(test)]
+            scripted_gauss: None,
         })
     }
 
@@ -294,9 +299,7 @@ impl Cfo {
                 let std = if width != 0.0 { width } else { STEPSIZE };
                 let up = (up + STEPSIZE).min(1.0);
                 let low = (low - STEPSIZE).max(0.0);
-                let delta = Normal::new(0.0, std)
-                    .map(|n| n.sample(&mut self.rng))
-                    .unwrap_or(0.0);
+                let delta = self.disturbance(std);
                 value = low.max(up.min(value + delta));
             }
             self.axes[i].denormalize(value, &mut config);
@@ -307,6 +310,17 @@ impl Cfo {
             }
         }
         config
+    }
+
+    /// A draw from `N(0, std²)` for a restart disturbance.
+    fn disturbance(&mut self, std: f64) -> f64 {
+        #[cfg(test)]
+        if let Some(queue) = &mut self.scripted_gauss {
+            return queue.pop_front().unwrap_or(0.0) * std;
+        }
+        Normal::new(0.0, std)
+            .map(|n| n.sample(&mut self.rng))
+            .unwrap_or(0.0)
     }
 
     /// Grows the admissible box to contain `config` (`_update_admissible_region`).
@@ -850,5 +864,105 @@ mod tests {
             (status.step.unwrap() - FLAML_FINAL_STEP).abs() < 1e-12,
             "{status:?}"
         );
+    }
+
+    /// FLAML 2.7's CFO run to exhaustion (`max_failure` 300) on a 64-point space, with FLOW2's
+    /// directions and the restart disturbances replaced by the deterministic sequences of
+    /// `scripted_direction` and `scripted_gauss` (patched into `FLOW2.rand_vector_unit_sphere`
+    /// and `FLOW2.rand_vector_gaussian`): 52 trials, 9 local searches,
+    /// 116 directions and 1808 disturbance draws used.
+    const FLAML_RESTART_TRACE: &[(usize, &str)] = &[
+        (1, "spherical"),
+        (6, "spherical"),
+        (1, "diag"),
+        (16, "diag"),
+        (16, "spherical"),
+        (2, "tied"),
+        (12, "spherical"),
+        (3, "spherical"),
+        (5, "diag"),
+        (7, "spherical"),
+        (4, "tied"),
+        (7, "diag"),
+        (2, "full"),
+        (6, "full"),
+        (7, "tied"),
+        (5, "full"),
+        (4, "full"),
+        (3, "full"),
+        (16, "full"),
+        (12, "full"),
+        (9, "full"),
+        (1, "full"),
+        (10, "full"),
+        (3, "tied"),
+        (8, "tied"),
+        (7, "full"),
+        (6, "tied"),
+        (8, "full"),
+        (13, "spherical"),
+        (9, "spherical"),
+        (8, "spherical"),
+        (5, "spherical"),
+        (4, "spherical"),
+        (2, "spherical"),
+        (2, "diag"),
+        (15, "diag"),
+        (10, "spherical"),
+        (4, "diag"),
+        (3, "diag"),
+        (16, "tied"),
+        (12, "tied"),
+        (10, "tied"),
+        (13, "tied"),
+        (5, "tied"),
+        (11, "spherical"),
+        (14, "spherical"),
+        (8, "diag"),
+        (15, "spherical"),
+        (13, "diag"),
+        (11, "diag"),
+        (12, "diag"),
+        (6, "diag"),
+    ];
+
+    fn scripted_direction(k: i64) -> Vec<f64> {
+        vec![
+            ((k * 7919) % 2001 - 1000) as f64 / 1000.0,
+            ((k * 104729) % 2001 - 1000) as f64 / 1000.0,
+        ]
+    }
+
+    fn scripted_gauss(k: i64) -> f64 {
+        ((k * 3571) % 2001 - 1000) as f64 / 400.0
+    }
+
+    #[test]
+    fn replays_flamls_trace_through_restarts_to_exhaustion() {
+        let space: SearchSpaceSpec = serde_norway::from_str(
+            "n_components: {low: 1, high: 16, log: true}\nreg_covar: 1e-6\ninit: kmeans\n",
+        )
+        .unwrap();
+        let mut s = Cfo::new(&space.check().unwrap(), &LowCostSpec::default(), 300, 20).unwrap();
+        let directions = (1..5000).map(scripted_direction).collect();
+        s.scripted = Some(std::sync::Arc::new(std::sync::Mutex::new(directions)));
+        s.scripted_gauss = Some((1..5000).map(scripted_gauss).collect());
+        let objective = |c: &GmmConfig| {
+            ((c.n_components as f64).log2() - 2.0).powi(2)
+                + if c.covariance_type == CovarianceType::Full {
+                    0.0
+                } else {
+                    0.5
+                }
+        };
+        let trace = run(&mut s, &objective, 1000);
+        let got: Vec<(usize, &str)> = trace
+            .iter()
+            .map(|c| (c.n_components, c.covariance_type.as_str()))
+            .collect();
+        assert_eq!(got, FLAML_RESTART_TRACE);
+        let status = s.status();
+        assert!(status.exhausted);
+        assert_eq!(status.threads_started, 9);
     }
 }
