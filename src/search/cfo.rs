@@ -88,11 +88,18 @@ pub struct CfoStatus {
 ///   `[0, 1]`; other dimensions are drawn at random. The new thread's seed is one more than
 ///   the previous one's.
 ///
+/// * **Results**: `tell` passes a result to the thread as FLAML's `tune.run` does: first as a
+///   reported result (`on_trial_result`: an improvement moves the incumbent and keeps the
+///   current step), then as a completion (`on_trial_complete`). So the step-restoring
+///   improvement path of `on_trial_complete` (step of the improving proposal times
+///   `sqrt(K / oldK)`) only runs for cached results fed back to the thread. With the same
+///   directions, the proposals match a FLAML 2.7 CFO trace trial for trial (see the tests).
+///
 /// Integer ranges are inclusive: `{low: 1, high: 32, log: true}` is FLAML's
-/// `lograndint(1, 33)`. A failed trial (`objective` `None`, or NaN) counts as a non-improving
-/// result for its incumbent and its configuration is never proposed again, nor fed back.
-/// `cost` does not steer the search (there is no resource dimension) but is recorded as FLAML
-/// does ([`CfoStatus`]).
+/// `lograndint(1, 33)`. A failed trial (`objective` `None`, or NaN) is told to the thread as an
+/// errored completion (FLAML's `on_trial_complete(error=True)`: a non-improving result for its
+/// incumbent); its configuration is never proposed again, nor fed back. `cost` does not steer
+/// the search (there is no resource dimension) but is recorded as FLAML does ([`CfoStatus`]).
 ///
 /// CFO is sequential in spirit: the driver should call `ask` and `tell` alternately. Asking
 /// again before telling still works, but the proposals come from the same incumbent and may be
@@ -136,6 +143,12 @@ pub struct Cfo {
     max_failure: usize,
     consecutive_failures: usize,
     exhausted: bool,
+    /// Directions handed to every local search instead of random ones (tests only).
+    #[cfg(test)]
+    scripted: Option<super::flow2::ScriptedDirections>,
+    /// Standard normal draws for restart disturbances instead of random ones (tests only).
+    #[cfg(test)]
+    scripted_gauss: Option<std::collections::VecDeque<f64>>,
 }
 
 fn low_cost_error(key: &str, reason: String) -> SearchError {
@@ -239,6 +252,10 @@ impl Cfo {
             max_failure,
             consecutive_failures: 0,
             exhausted: false,
+            #[cfg(test)]
+            scripted: None,
+            #[cfg(test)]
+            scripted_gauss: None,
         })
     }
 
@@ -282,9 +299,7 @@ impl Cfo {
                 let std = if width != 0.0 { width } else { STEPSIZE };
                 let up = (up + STEPSIZE).min(1.0);
                 let low = (low - STEPSIZE).max(0.0);
-                let delta = Normal::new(0.0, std)
-                    .map(|n| n.sample(&mut self.rng))
-                    .unwrap_or(0.0);
+                let delta = self.disturbance(std);
                 value = low.max(up.min(value + delta));
             }
             self.axes[i].denormalize(value, &mut config);
@@ -295,6 +310,17 @@ impl Cfo {
             }
         }
         config
+    }
+
+    /// A draw from `N(0, std²)` for a restart disturbance.
+    fn disturbance(&mut self, std: f64) -> f64 {
+        #[cfg(test)]
+        if let Some(queue) = &mut self.scripted_gauss {
+            return queue.pop_front().unwrap_or(0.0) * std;
+        }
+        Normal::new(0.0, std)
+            .map(|n| n.sample(&mut self.rng))
+            .unwrap_or(0.0)
     }
 
     /// Grows the admissible box to contain `config` (`_update_admissible_region`).
@@ -374,8 +400,7 @@ impl Cfo {
             }
             self.cache.insert(signature.clone(), Known::Pending);
             self.init_used = true;
-            self.outstanding
-                .insert(signature, (trial, Proposer::Start));
+            self.outstanding.insert(signature, (trial, Proposer::Start));
             Some(config)
         }
     }
@@ -409,6 +434,11 @@ impl Strategy for Cfo {
         if let Proposer::Thread(id) = proposer {
             if let Some((current, thread)) = self.thread.as_mut() {
                 if *current == id {
+                    // As FLAML's tune.run: the reported result first (`on_trial_result`), then
+                    // the completion.
+                    if let Some(objective) = objective {
+                        thread.on_trial_result(trial, objective, cost);
+                    }
                     thread.on_trial_complete(trial, objective, cost);
                 }
             }
@@ -420,7 +450,18 @@ impl Strategy for Cfo {
             if proposer == Proposer::Start && self.thread.is_none() && !self.axes.is_empty() {
                 self.thread_count += 1;
                 self.seed = self.seed.wrapping_add(1);
-                let thread = Flow2::new(self.axes.clone(), config.clone(), objective, cost, self.seed);
+                #[allow(unused_mut)]
+                let mut thread = Flow2::new(
+                    self.axes.clone(),
+                    config.clone(),
+                    objective,
+                    cost,
+                    self.seed,
+                );
+                #[cfg(test)]
+                {
+                    thread.scripted = self.scripted.clone();
+                }
                 self.thread = Some((self.thread_count, thread));
                 self.update_admissible_region(config);
             }
@@ -440,24 +481,24 @@ mod tests {
     use crate::search::{RandomSearch, SearchSpaceSpec};
     use std::collections::HashSet;
 
-    /// A smooth bowl over log n_components × log reg_covar with categorical preferences;
+    /// A smooth bowl over log2 n_components × log10 reg_covar with categorical preferences;
     /// minimum 0 at n = 8, reg_covar = 1e-3, diag, kmeans.
     fn bowl(c: &GmmConfig) -> f64 {
         let a = (c.n_components as f64).log2() - 3.0;
         let b = c.reg_covar.log10() + 3.0;
         let cov = match c.covariance_type {
-            CovarianceType::Spherical => 0.6,
+            CovarianceType::Spherical => 0.4,
             CovarianceType::Diag => 0.0,
-            CovarianceType::Tied => 0.3,
-            CovarianceType::Full => 0.5,
+            CovarianceType::Tied => 0.2,
+            CovarianceType::Full => 0.4,
         };
         let init = match c.init {
-            InitMethod::RandomFromData => 0.4,
-            InitMethod::Random => 0.6,
+            InitMethod::RandomFromData => 0.3,
+            InitMethod::Random => 0.2,
             InitMethod::KMeansPlusPlus => 0.1,
             InitMethod::KMeans => 0.0,
         };
-        0.1 * a * a + 0.05 * b * b + cov + init
+        a * a + 0.5 * b * b + cov + init
     }
 
     fn cfo(seed: u64) -> Cfo {
@@ -490,7 +531,8 @@ mod tests {
             assert!((1e-6..=1e-1).contains(&c.reg_covar));
         }
         let space: SearchSpaceSpec =
-            serde_norway::from_str("n_components: [4, 2, 8]\ncovariance_type: [full, tied]\n").unwrap();
+            serde_norway::from_str("n_components: [4, 2, 8]\ncovariance_type: [full, tied]\n")
+                .unwrap();
         let low_cost = LowCostSpec {
             reg_covar: Some(1e-2),
             init: Some(InitMethod::KMeans),
@@ -525,26 +567,28 @@ mod tests {
 
     #[test]
     fn reaches_the_optimum_region_and_beats_random() {
-        let seeds = 0..10u64;
-        let n = 60;
-        let mut cfo_total = 0.0;
-        let mut random_total = 0.0;
-        for seed in seeds.clone() {
+        let seeds = 40;
+        let n = 150;
+        let (mut cfo_total, mut random_total, mut near) = (0.0, 0.0, 0);
+        for seed in 0..seeds {
             let cfo_best = best(&run(&mut cfo(seed), &bowl, n), &bowl);
-            let random_best = best(
-                &run(&mut RandomSearch::new(&SearchSpace::default(), seed), &bowl, n),
-                &bowl,
-            );
-            assert!(cfo_best < 0.3, "seed {seed}: CFO best {cfo_best}");
+            let mut random = RandomSearch::new(&SearchSpace::default(), seed);
+            let random_best = best(&run(&mut random, &bowl, n), &bowl);
             cfo_total += cfo_best;
             random_total += random_best;
+            if cfo_best < 0.3 {
+                near += 1;
+            }
         }
-        let count = seeds.count() as f64;
+        let (cfo_mean, random_mean) = (cfo_total / seeds as f64, random_total / seeds as f64);
+        eprintln!("mean best after {n} trials: CFO {cfo_mean}, random {random_mean}, CFO near {near}/{seeds}");
         assert!(
-            cfo_total / count < random_total / count,
-            "CFO mean best {} vs random {}",
-            cfo_total / count,
-            random_total / count
+            near >= 30,
+            "only {near} of {seeds} CFO runs got within 0.3 of the optimum"
+        );
+        assert!(
+            cfo_mean < 0.8 * random_mean,
+            "CFO mean best {cfo_mean} vs random {random_mean}"
         );
     }
 
@@ -558,7 +602,11 @@ mod tests {
         let space = space.check().unwrap();
         let f = |c: &GmmConfig| {
             (c.n_components as f64 - 4.0).powi(2)
-                + if c.covariance_type == CovarianceType::Full { 0.0 } else { 1.0 }
+                + if c.covariance_type == CovarianceType::Full {
+                    0.0
+                } else {
+                    1.0
+                }
         };
         let mut s = Cfo::new(&space, &LowCostSpec::default(), 100, 1).unwrap();
         let first_seed = {
@@ -571,33 +619,59 @@ mod tests {
         let status = s.status();
         assert!(status.threads_converged >= 1, "{status:?}");
         assert!(status.threads_started >= 2, "{status:?}");
-        assert!(status.exhausted, "a 12-point space must run out: {status:?}");
+        // Each new local search is seeded one above the previous one.
+        if let Some(seed) = status.thread_seed {
+            assert_eq!(seed, 1 + status.threads_started as u64);
+        }
+        assert!(
+            status.exhausted,
+            "a 12-point space must run out: {status:?}"
+        );
         assert_eq!(s.ask(), None);
         // Every one of the 12 points is found (and none twice).
         assert_eq!(trace.len() + 1, 12);
-        assert!(trace.iter().any(|c| c.n_components == 4 && c.covariance_type == CovarianceType::Full));
+        assert!(trace
+            .iter()
+            .any(|c| c.n_components == 4 && c.covariance_type == CovarianceType::Full));
     }
 
     #[test]
     fn step_shrinks_after_dir_non_improving_proposals() {
-        let mut s = cfo(2);
+        // Two searched dimensions and no integer one: dir = 4, step = 0.1 * sqrt(2).
+        let space: SearchSpaceSpec = serde_norway::from_str(
+            "n_components: 4\ninit: kmeans\nreg_covar: {low: 1.0e-6, high: 1.0e-1, log: true}\n",
+        )
+        .unwrap();
+        let mut s = Cfo::new(&space.check().unwrap(), &LowCostSpec::default(), 100, 2).unwrap();
         let start = s.ask().unwrap();
-        s.tell(&start, Some(0.0), 1.0); // nothing will beat 0 below
+        s.tell(&start, Some(0.0), 1.0);
         let status = s.status();
-        let (step0, dir) = (status.step.unwrap(), status.dir);
-        assert_eq!(dir, 16);
-        let mut proposals = 0;
-        while proposals < dir - 1 {
+        let step0 = status.step.unwrap();
+        assert_eq!((status.dim, status.dir), (2, 4));
+        assert!((step0 - 0.1 * 2f64.sqrt()).abs() < 1e-15);
+        assert_eq!(status.step_lower_bound, Some(1e-4));
+        for _ in 0..3 {
             let c = s.ask().unwrap();
             s.tell(&c, Some(1.0), 1.0);
-            proposals += 1;
+            assert_eq!(s.status().step, Some(step0));
         }
-        let status = s.status();
-        assert!(status.step.unwrap() >= step0, "{status:?}");
+        // The 4th proposal from the same incumbent closes the window: with K = 5 + 1 proposals
+        // counted and oldK = 1, the step shrinks by sqrt(1 / 6).
         let c = s.ask().unwrap();
+        let shrunk = s.status().step.unwrap();
+        assert!(
+            (shrunk - step0 / 6f64.sqrt()).abs() < 1e-15,
+            "{step0} -> {shrunk}"
+        );
         s.tell(&c, Some(1.0), 1.0);
-        let after = s.status().step.unwrap();
-        assert!(after < step0 * 0.99, "step {step0} -> {after}");
+        // A reported improvement moves the incumbent but keeps the step (FLAML's
+        // `on_trial_result` path; the step-restoring path is exercised in the flow2 tests).
+        let better = s.ask().unwrap();
+        s.tell(&better, Some(-1.0), 1.0);
+        let status = s.status();
+        assert_eq!(status.incumbent, Some(better));
+        assert_eq!(status.complete_for_incumbent, 0);
+        assert!((status.step.unwrap() - shrunk).abs() < 1e-15, "{status:?}");
     }
 
     #[test]
@@ -635,6 +709,19 @@ mod tests {
     }
 
     #[test]
+    fn asking_twice_before_telling_gives_a_second_start_point() {
+        let mut s = cfo(6);
+        let first = s.ask().unwrap();
+        let second = s.ask().unwrap();
+        assert_ne!(first, second);
+        s.tell(&first, Some(1.0), 0.1);
+        s.tell(&second, Some(0.5), 0.1);
+        // The local search starts from the first start point told; the second is only cached.
+        assert_eq!(s.status().incumbent, Some(first));
+        assert_eq!(s.status().threads_started, 1);
+    }
+
+    #[test]
     fn all_fixed_space_proposes_once() {
         let space: SearchSpaceSpec = serde_norway::from_str(
             "n_components: 3\ncovariance_type: diag\nreg_covar: 1e-4\ninit: random\n",
@@ -644,5 +731,238 @@ mod tests {
         let trace = run(&mut s, &|_| 1.0, 10);
         assert_eq!(trace.len(), 1);
         assert!(s.status().exhausted);
+    }
+
+    /// FLAML 2.7's CFO on the same objective and space, started at n_components = 1,
+    /// spherical, reg_covar = 1e-4, random_from_data, with FLOW2's random directions replaced by
+    /// the directions below (`np.random.RandomState(123).normal(size=(300, 4)).round(6)`, each
+    /// normalised), gave this sequence of 60 trials (one local search, no restart; final step
+    /// 0.49377071987869386). Produced by patching `FLOW2.rand_vector_unit_sphere` and running
+    /// `flaml.tune.run(f, search_alg=CFO(space=..., metric="obj", mode="min",
+    /// low_cost_partial_config=..., cat_hp_cost={"covariance_type": [1, 2, 3, 4], "init": [1, 2,
+    /// 3, 4]}), num_samples=60)`.
+    const FLAML_DIRECTIONS: &[[f64; 4]] = &[
+        [-1.085631, 0.997345, 0.282978, -1.506295],
+        [-0.5786, 1.651437, -2.426679, -0.428913],
+        [1.265936, -0.86674, -0.678886, -0.094709],
+        [1.49139, -0.638902, -0.443982, -0.434351],
+        [2.20593, 2.186786, 1.004054, 0.386186],
+        [0.737369, 1.490732, -0.935834, 1.175829],
+        [-1.253881, -0.637752, 0.907105, -1.428681],
+        [-0.140069, -0.861755, -0.255619, -2.798589],
+        [-1.771533, -0.699877, 0.927462, -0.173636],
+        [0.002846, 0.688223, -0.879536, 0.283627],
+        [-0.805367, -1.727669, -0.3909, 0.573806],
+        [0.338589, -0.01183, 2.392365, 0.412912],
+        [0.978736, 2.238143, -1.294085, -1.038788],
+        [1.743712, -0.798063, 0.029683, 1.069316],
+        [0.890706, 1.754886, 1.495644, 1.069393],
+        [-0.772709, 0.794863, 0.314272, -1.326265],
+        [1.417299, 0.807237, 0.04549, -0.233092],
+        [-1.198301, 0.199524, 0.468439, -0.831155],
+        [1.162204, -1.097203, -2.1231, 1.039727],
+        [-0.403366, -0.12603, -0.837517, -1.605963],
+        [1.255237, -0.688869, 1.660952, 0.807308],
+        [-0.314758, -1.085902, -0.732462, -1.212523],
+        [2.087113, 0.164441, 1.150206, -1.267352],
+        [0.181035, 1.177862, -0.335011, 1.031114],
+        [-1.084568, -1.363472, 0.379401, -0.379176],
+        [0.642055, -1.977888, 0.712265, 2.598304],
+        [-0.024626, 0.034142, 0.179549, -1.861976],
+        [0.426147, -1.60541, -0.42768, 1.24287],
+        [-0.735217, 0.501249, 1.012739, 0.278741],
+        [-1.370948, -0.332475, 1.959411, -2.025046],
+    ];
+    const FLAML_TRACE: &[(usize, &str, f64, &str)] = &[
+        (1, "spherical", 0.00010000000000000002, "random_from_data"),
+        (1, "tied", 0.00034062116679736064, "random_from_data"),
+        (4, "spherical", 0.00010000000000000002, "k-means++"),
+        (2, "tied", 1e-06, "k-means++"),
+        (7, "spherical", 0.1, "k-means++"),
+        (32, "spherical", 2.4208813648650546e-06, "k-means++"),
+        (1, "tied", 0.004130726992711362, "k-means++"),
+        (32, "spherical", 9.500951313347078e-06, "random"),
+        (1, "diag", 0.0010525261808206363, "kmeans"),
+        (26, "tied", 0.0016664367362091404, "k-means++"),
+        (1, "spherical", 6.0008278638577676e-06, "k-means++"),
+        (10, "tied", 2.1379200243301896e-06, "kmeans"),
+        (2, "spherical", 0.004677443443251812, "random_from_data"),
+        (1, "spherical", 0.0044543623655455685, "random_from_data"),
+        (19, "diag", 2.2449902319016208e-06, "kmeans"),
+        (4, "spherical", 4.4930592036937505e-05, "random_from_data"),
+        (5, "diag", 0.0002225655070776497, "kmeans"),
+        (1, "spherical", 0.012379830334008062, "kmeans"),
+        (32, "tied", 4.00129917811999e-06, "kmeans"),
+        (5, "full", 1e-06, "kmeans"),
+        (5, "spherical", 0.1, "k-means++"),
+        (2, "spherical", 3.7731802028083325e-05, "kmeans"),
+        (15, "full", 0.0013128290269270135, "k-means++"),
+        (7, "diag", 0.1, "kmeans"),
+        (3, "diag", 1e-06, "k-means++"),
+        (13, "full", 3.932084989190206e-06, "k-means++"),
+        (2, "spherical", 0.012597745236155969, "kmeans"),
+        (32, "spherical", 0.0002520745300484066, "kmeans"),
+        (1, "tied", 0.00019651094829461316, "random"),
+        (13, "full", 0.037050102697592, "kmeans"),
+        (2, "spherical", 1.3369842816643744e-06, "k-means++"),
+        (1, "tied", 0.0011560597365663301, "random"),
+        (17, "spherical", 4.284848211032666e-05, "kmeans"),
+        (26, "tied", 0.000264964828748472, "kmeans"),
+        (1, "spherical", 0.0001869508688179695, "kmeans"),
+        (1, "diag", 0.0014327093688625066, "k-means++"),
+        (21, "diag", 3.4574636012926886e-05, "kmeans"),
+        (10, "spherical", 2.6083705574939076e-06, "kmeans"),
+        (2, "tied", 0.018990938537630314, "k-means++"),
+        (3, "diag", 1.6153212664766462e-05, "random"),
+        (7, "diag", 0.0030665977083789925, "kmeans"),
+        (18, "spherical", 0.1, "kmeans"),
+        (3, "tied", 5.3932323311031686e-05, "k-means++"),
+        (5, "spherical", 0.00030826388634656307, "k-means++"),
+        (9, "tied", 0.0305064002679279, "kmeans"),
+        (26, "diag", 0.03441862739950982, "k-means++"),
+        (2, "diag", 0.00027322476854987015, "kmeans"),
+        (8, "tied", 0.0009403228688773978, "kmeans"),
+        (6, "spherical", 0.010000843131957704, "k-means++"),
+        (3, "spherical", 0.010011353191346837, "kmeans"),
+        (19, "tied", 0.0009393357047040868, "kmeans"),
+        (10, "spherical", 0.010077373718373323, "kmeans"),
+        (5, "tied", 0.0009331817761099442, "random"),
+        (7, "diag", 0.005291361025549339, "random"),
+        (7, "diag", 0.0017772405737631523, "kmeans"),
+        (10, "spherical", 0.0005639699979040883, "kmeans"),
+        (5, "tied", 0.005600624268610728, "k-means++"),
+        (3, "tied", 0.1, "kmeans"),
+        (17, "spherical", 2.7133533045378886e-05, "kmeans"),
+        (3, "diag", 0.06093533591737566, "k-means++"),
+    ];
+    const FLAML_FINAL_STEP: f64 = 0.49377071987869386;
+
+    #[test]
+    fn replays_flamls_trace_given_the_same_directions() {
+        let low_cost = LowCostSpec {
+            reg_covar: Some(1e-4),
+            ..Default::default()
+        };
+        let mut s = Cfo::new(&SearchSpace::default(), &low_cost, 100, 20).unwrap();
+        let queue = FLAML_DIRECTIONS.iter().map(|d| d.to_vec()).collect();
+        s.scripted = Some(std::sync::Arc::new(std::sync::Mutex::new(queue)));
+        let trace = run(&mut s, &bowl, FLAML_TRACE.len());
+        assert_eq!(trace.len(), FLAML_TRACE.len());
+        for (i, (got, want)) in trace.iter().zip(FLAML_TRACE).enumerate() {
+            let (n, cov, reg, init) = *want;
+            assert_eq!(got.n_components, n, "trial {i}: {got}");
+            assert_eq!(got.covariance_type.as_str(), cov, "trial {i}: {got}");
+            assert_eq!(got.init.as_str(), init, "trial {i}: {got}");
+            assert!(
+                (got.reg_covar / reg - 1.0).abs() < 1e-9,
+                "trial {i}: {got} vs {reg}"
+            );
+        }
+        let status = s.status();
+        assert_eq!(status.threads_started, 1);
+        assert!(
+            (status.step.unwrap() - FLAML_FINAL_STEP).abs() < 1e-12,
+            "{status:?}"
+        );
+    }
+
+    /// FLAML 2.7's CFO run to exhaustion (`max_failure` 300) on a 64-point space, with FLOW2's
+    /// directions and the restart disturbances replaced by the deterministic sequences of
+    /// `scripted_direction` and `scripted_gauss` (patched into `FLOW2.rand_vector_unit_sphere`
+    /// and `FLOW2.rand_vector_gaussian`): 52 trials, 9 local searches,
+    /// 116 directions and 1808 disturbance draws used.
+    const FLAML_RESTART_TRACE: &[(usize, &str)] = &[
+        (1, "spherical"),
+        (6, "spherical"),
+        (1, "diag"),
+        (16, "diag"),
+        (16, "spherical"),
+        (2, "tied"),
+        (12, "spherical"),
+        (3, "spherical"),
+        (5, "diag"),
+        (7, "spherical"),
+        (4, "tied"),
+        (7, "diag"),
+        (2, "full"),
+        (6, "full"),
+        (7, "tied"),
+        (5, "full"),
+        (4, "full"),
+        (3, "full"),
+        (16, "full"),
+        (12, "full"),
+        (9, "full"),
+        (1, "full"),
+        (10, "full"),
+        (3, "tied"),
+        (8, "tied"),
+        (7, "full"),
+        (6, "tied"),
+        (8, "full"),
+        (13, "spherical"),
+        (9, "spherical"),
+        (8, "spherical"),
+        (5, "spherical"),
+        (4, "spherical"),
+        (2, "spherical"),
+        (2, "diag"),
+        (15, "diag"),
+        (10, "spherical"),
+        (4, "diag"),
+        (3, "diag"),
+        (16, "tied"),
+        (12, "tied"),
+        (10, "tied"),
+        (13, "tied"),
+        (5, "tied"),
+        (11, "spherical"),
+        (14, "spherical"),
+        (8, "diag"),
+        (15, "spherical"),
+        (13, "diag"),
+        (11, "diag"),
+        (12, "diag"),
+        (6, "diag"),
+    ];
+
+    fn scripted_direction(k: i64) -> Vec<f64> {
+        vec![
+            ((k * 7919) % 2001 - 1000) as f64 / 1000.0,
+            ((k * 104729) % 2001 - 1000) as f64 / 1000.0,
+        ]
+    }
+
+    fn scripted_gauss(k: i64) -> f64 {
+        ((k * 3571) % 2001 - 1000) as f64 / 400.0
+    }
+
+    #[test]
+    fn replays_flamls_trace_through_restarts_to_exhaustion() {
+        let space: SearchSpaceSpec = serde_norway::from_str(
+            "n_components: {low: 1, high: 16, log: true}\nreg_covar: 1e-6\ninit: kmeans\n",
+        )
+        .unwrap();
+        let mut s = Cfo::new(&space.check().unwrap(), &LowCostSpec::default(), 300, 20).unwrap();
+        let directions = (1..5000).map(scripted_direction).collect();
+        s.scripted = Some(std::sync::Arc::new(std::sync::Mutex::new(directions)));
+        s.scripted_gauss = Some((1..5000).map(scripted_gauss).collect());
+        let objective = |c: &GmmConfig| {
+            ((c.n_components as f64).log2() - 2.0).powi(2)
+                + if c.covariance_type == CovarianceType::Full {
+                    0.0
+                } else {
+                    0.5
+                }
+        };
+        let trace = run(&mut s, &objective, 1000);
+        let got: Vec<(usize, &str)> = trace
+            .iter()
+            .map(|c| (c.n_components, c.covariance_type.as_str()))
+            .collect();
+        assert_eq!(got, FLAML_RESTART_TRACE);
+        let status = s.status();
+        assert!(status.exhausted);
+        assert_eq!(status.threads_started, 9);
     }
 }

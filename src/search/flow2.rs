@@ -5,7 +5,9 @@
 //! [`Axis`]). From the incumbent it proposes `incumbent + step * d` for a random unit direction
 //! `d`, then `incumbent - step * d`; an improvement moves the incumbent. After `dir = 2^min(9,
 //! dim)` proposals from one incumbent the step shrinks by `sqrt(oldK / K)`, and an improvement
-//! undoes one shrink. The search has converged once the step falls below the resolution of the
+//! undoes one shrink (when the improvement arrives through `on_trial_complete`; a result
+//! reported through `on_trial_result` moves the incumbent and keeps the step). The search has
+//! converged once the step falls below the resolution of the
 //! space (`step_lower_bound`) with `dir - 2` results in for the incumbent.
 //!
 //! Parts of FLAML's FLOW2 that this space never needs are left out: resource (sample size)
@@ -59,7 +61,15 @@ pub(crate) struct Flow2 {
     trial_count_complete: usize,
     same: bool,
     init_phase: bool,
+    /// Directions to use instead of random ones (tests replaying a FLAML trace).
+    #[cfg(test)]
+    pub(crate) scripted: Option<ScriptedDirections>,
 }
+
+/// A shared queue of directions, consumed by every thread of a search in turn.
+#[cfg(test)]
+pub(crate) type ScriptedDirections =
+    std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Vec<f64>>>>;
 
 impl Flow2 {
     /// A thread started at `start` (a complete configuration already evaluated with
@@ -99,6 +109,8 @@ impl Flow2 {
             trial_count_complete: 1,
             same: false,
             init_phase: true,
+            #[cfg(test)]
+            scripted: None,
         };
         let lb = flow2.step_lower_bound();
         if lb > flow2.step {
@@ -148,6 +160,13 @@ impl Flow2 {
 
     /// A random unit vector (normalised standard Gaussian).
     fn rand_vector_unit_sphere(&mut self) -> Vec<f64> {
+        #[cfg(test)]
+        if let Some(queue) = &self.scripted {
+            if let Some(v) = queue.lock().expect("queue lock").pop_front() {
+                let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                return v.into_iter().map(|x| x / norm).collect();
+            }
+        }
         let v: Vec<f64> = (0..self.dim)
             .map(|_| self.rng.sample::<f64, _>(StandardNormal))
             .collect();
@@ -218,6 +237,29 @@ impl Flow2 {
             self.incumbent = point;
         }
         Some(config)
+    }
+
+    /// A result of proposal `trial` as it is reported (FLAML's `on_trial_result`, the "early
+    /// update of incumbent"): an improvement moves the incumbent and resets its counters, but
+    /// keeps the current step. In FLAML's `tune.run` every reported result passes here before
+    /// `on_trial_complete`, so this is the path real improvements take.
+    pub(crate) fn on_trial_result(&mut self, trial: TrialId, obj: f64, cost: f64) {
+        if self.best_obj.is_none_or(|best| obj < best) {
+            self.best_obj = Some(obj);
+            if let Some((config, _)) = self.configs.get(&trial) {
+                if *config != self.best_config {
+                    self.best_config = config.clone();
+                    self.incumbent = self.normalize(&self.best_config);
+                    self.cost_incumbent = Some(cost);
+                    self.cost_complete4incumbent = 0.0;
+                    self.num_complete4incumbent = 0;
+                    self.num_proposedby_incumbent = 0;
+                    self.num_allowed4incumbent = 2 * self.dim as i64;
+                    self.proposed_by.clear();
+                    self.iter_best_config = self.trial_count_complete;
+                }
+            }
+        }
     }
 
     /// Result of proposal `trial` (FLAML's `on_trial_complete`); `objective` is `None` for a
@@ -309,7 +351,11 @@ mod tests {
             .map(|(x, dx)| (x - dx).clamp(0.0, 1.0))
             .collect();
         assert_eq!(second, f.denormalize(&opposite));
-        let forward: Vec<f64> = inc.iter().zip(&d).map(|(x, dx)| (x + dx).clamp(0.0, 1.0)).collect();
+        let forward: Vec<f64> = inc
+            .iter()
+            .zip(&d)
+            .map(|(x, dx)| (x + dx).clamp(0.0, 1.0))
+            .collect();
         assert_eq!(first, f.denormalize(&forward));
     }
 
@@ -335,13 +381,21 @@ mod tests {
         f.on_trial_complete(1, Some(1.0), 1.0);
         assert!((f.step - 0.1).abs() < 1e-15);
         f.suggest(2).unwrap();
-        assert!((f.step - 0.1 * (1.0f64 / 4.0).sqrt()).abs() < 1e-15, "{}", f.step);
+        assert!(
+            (f.step - 0.1 * (1.0f64 / 4.0).sqrt()).abs() < 1e-15,
+            "{}",
+            f.step
+        );
         let shrunk = f.step;
         f.on_trial_complete(2, Some(2.0), 1.0);
         // An improvement restores the step it was proposed with, times sqrt(K / oldK).
         f.suggest(3).unwrap();
         f.on_trial_complete(3, Some(-1.0), 1.0);
-        assert!((f.step - (shrunk * 2.0).min(1.0)).abs() < 1e-15, "{}", f.step);
+        assert!(
+            (f.step - (shrunk * 2.0).min(1.0)).abs() < 1e-15,
+            "{}",
+            f.step
+        );
         assert_eq!(f.best_obj, Some(-1.0));
         assert_eq!(f.num_complete4incumbent, 0);
     }

@@ -100,9 +100,15 @@ mod tests {
             key(&seen[0]),
             (2, CovarianceType::Spherical, 1e-4f64.to_bits())
         );
-        assert_eq!(key(&seen[1]), (2, CovarianceType::Spherical, 1e-3f64.to_bits()));
+        assert_eq!(
+            key(&seen[1]),
+            (2, CovarianceType::Spherical, 1e-3f64.to_bits())
+        );
         assert_eq!(key(&seen[3]), (2, CovarianceType::Full, 1e-4f64.to_bits()));
-        assert_eq!(key(&seen[6]), (4, CovarianceType::Spherical, 1e-4f64.to_bits()));
+        assert_eq!(
+            key(&seen[6]),
+            (4, CovarianceType::Spherical, 1e-4f64.to_bits())
+        );
         assert_eq!(key(&seen[11]), (4, CovarianceType::Full, 1e-2f64.to_bits()));
         assert!(seen.iter().all(|c| c.init == InitMethod::KMeans));
         let mut signatures: Vec<String> = seen.iter().map(GmmConfig::signature).collect();

@@ -74,7 +74,10 @@ mod tests {
     #[test]
     fn same_seed_same_sequence_whatever_is_told() {
         let space = SearchSpace::default();
-        assert_eq!(draws(&space, 11, 50, Some(1.0)), draws(&space, 11, 50, None));
+        assert_eq!(
+            draws(&space, 11, 50, Some(1.0)),
+            draws(&space, 11, 50, None)
+        );
         assert_ne!(draws(&space, 11, 50, None), draws(&space, 12, 50, None));
     }
 
@@ -108,12 +111,15 @@ mod tests {
 
     #[test]
     fn fixed_dimensions_keep_their_value() {
-        let spec: SearchSpaceSpec =
-            serde_norway::from_str("n_components: 5\ninit: random\nreg_covar: {low: 0.0, high: 0.5}\n")
-                .unwrap();
+        let spec: SearchSpaceSpec = serde_norway::from_str(
+            "n_components: 5\ninit: random\nreg_covar: {low: 0.0, high: 0.5}\n",
+        )
+        .unwrap();
         let space = spec.check().unwrap();
         let sample = draws(&space, 1, 500, None);
-        assert!(sample.iter().all(|c| c.n_components == 5 && c.init == InitMethod::Random));
+        assert!(sample
+            .iter()
+            .all(|c| c.n_components == 5 && c.init == InitMethod::Random));
         assert!(sample.iter().all(|c| (0.0..0.5).contains(&c.reg_covar)));
         let mean = sample.iter().map(|c| c.reg_covar).sum::<f64>() / 500.0;
         assert!((mean - 0.25).abs() < 0.03, "{mean}");

@@ -195,6 +195,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ValueSpec<T> {
 }
 
 /// The search space as written in YAML (unchecked); [`SearchSpaceSpec::check`] validates it.
+/// An omitted key takes its value from the default space ([`SearchSpaceSpec::default`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSpaceSpec {
@@ -380,10 +381,7 @@ fn check_numeric<T: PartialEq + PartialOrd + Copy + fmt::Debug>(
             if r.low > r.high {
                 return Err(space_error(
                     format!("{key}.low"),
-                    format!(
-                        "low {:?} is above high {:?}; swap them",
-                        r.low, r.high
-                    ),
+                    format!("low {:?} is above high {:?}; swap them", r.low, r.high),
                 ));
             }
             if r.log && !positive(r.low) {
@@ -752,12 +750,12 @@ impl Axis {
                 };
             }
             Axis::NComponentsList(vs) => config.n_components = vs[rng.random_range(0..vs.len())],
-            Axis::CovarianceType(vs) => {
-                config.covariance_type = vs[rng.random_range(0..vs.len())]
-            }
+            Axis::CovarianceType(vs) => config.covariance_type = vs[rng.random_range(0..vs.len())],
             Axis::RegCovarRange { low, high, log } => {
                 config.reg_covar = if *log {
-                    rng.random_range(low.ln()..high.ln()).exp().clamp(*low, *high)
+                    rng.random_range(low.ln()..high.ln())
+                        .exp()
+                        .clamp(*low, *high)
                 } else {
                     rng.random_range(*low..*high)
                 };
@@ -817,7 +815,10 @@ mod tests {
         );
         let space = spec.check().unwrap();
         assert_eq!(space.n_components(), &Dimension::Choices(vec![2, 4, 8]));
-        assert_eq!(space.covariance_type(), &Choice::Fixed(CovarianceType::Full));
+        assert_eq!(
+            space.covariance_type(),
+            &Choice::Fixed(CovarianceType::Full)
+        );
         assert_eq!(
             space.init(),
             &Choice::Choices(vec![InitMethod::Random, InitMethod::KMeans])
@@ -853,7 +854,10 @@ mod tests {
             "space.n_components.low"
         );
         assert_eq!(key_of("n_components: 0\n"), "space.n_components");
-        assert_eq!(key_of("n_components: {low: 0, high: 4}\n"), "space.n_components.low");
+        assert_eq!(
+            key_of("n_components: {low: 0, high: 4}\n"),
+            "space.n_components.low"
+        );
         assert_eq!(key_of("n_components: [2, 0]\n"), "space.n_components[1]");
         assert_eq!(
             key_of("reg_covar: {low: 0.0, high: 0.1, log: true}\n"),

@@ -48,7 +48,12 @@ fn default_max_failure() -> usize {
 /// assert_eq!(grid, StrategySpec::Grid);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "lowercase",
+    deny_unknown_fields,
+    from = "StrategySpecRepr"
+)]
 pub enum StrategySpec {
     /// The listed configurations, in order.
     Fixed {
@@ -68,6 +73,41 @@ pub enum StrategySpec {
         #[serde(default)]
         low_cost: LowCostSpec,
     },
+}
+
+/// The YAML form of [`StrategySpec`]: `grid` and `random` are empty struct variants here so that
+/// unknown fields next to them are rejected too (serde ignores them beside a unit variant).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum StrategySpecRepr {
+    Fixed {
+        configs: Vec<GmmConfigSpec>,
+    },
+    Grid {},
+    Random {},
+    Cfo {
+        #[serde(default = "default_max_failure")]
+        max_failure: usize,
+        #[serde(default)]
+        low_cost: LowCostSpec,
+    },
+}
+
+impl From<StrategySpecRepr> for StrategySpec {
+    fn from(repr: StrategySpecRepr) -> Self {
+        match repr {
+            StrategySpecRepr::Fixed { configs } => StrategySpec::Fixed { configs },
+            StrategySpecRepr::Grid {} => StrategySpec::Grid,
+            StrategySpecRepr::Random {} => StrategySpec::Random,
+            StrategySpecRepr::Cfo {
+                max_failure,
+                low_cost,
+            } => StrategySpec::Cfo {
+                max_failure,
+                low_cost,
+            },
+        }
+    }
 }
 
 /// One configuration of a fixed list; omitted fields take scikit-learn's defaults
@@ -117,7 +157,10 @@ impl GmmConfigSpec {
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return Err(strategy_error(
                 format!("{key}.reg_covar"),
-                format!("reg_covar must be a finite number >= 0, got {}", self.reg_covar),
+                format!(
+                    "reg_covar must be a finite number >= 0, got {}",
+                    self.reg_covar
+                ),
             ));
         }
         Ok(GmmConfig {
@@ -245,12 +288,22 @@ mod tests {
             serde_norway::from_str::<StrategySpec>("kind: random\n").unwrap(),
             StrategySpec::Random
         );
+        for spec in [StrategySpec::Grid, cfo.clone()] {
+            let json = serde_json::to_string(&spec).unwrap();
+            assert_eq!(
+                serde_json::from_str::<StrategySpec>(&json).unwrap(),
+                spec,
+                "{json}"
+            );
+        }
         for bad in [
             "kind: cfo\nmax_failures: 3\n",
             "kind: cfo\nlow_cost: {n_component: 2}\n",
             "kind: fixed\nconfigs: [{n_components: 2, tol: 1}]\n",
             "kind: fixed\nconfigs: [{covariance_type: full}]\n",
             "kind: annealing\n",
+            "kind: grid\nseed: 3\n",
+            "kind: random\nmax_failure: 3\n",
         ] {
             assert!(
                 serde_norway::from_str::<StrategySpec>(bad).is_err(),
