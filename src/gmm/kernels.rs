@@ -62,7 +62,7 @@ fn sub_blocks(n: usize) -> impl Iterator<Item = Range<usize>> {
 }
 
 /// Squared Euclidean distance with four independent accumulators (vectorises).
-#[inline]
+#[inline(always)]
 fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut ca = a.chunks_exact(4);
@@ -183,7 +183,28 @@ impl LogProb {
 
     /// Writes the weighted log-probabilities of the rows of `xb` (at most [`BLOCK_ROWS`]) into
     /// `out` (rows × K), as scikit-learn: `-½(d·ln 2π + ‖(x−μ)P‖²) + log det P + ln w`.
-    fn weighted(
+    fn weighted(&self, xb: ArrayView2<f64>, out: ArrayViewMut2<f64>, scratch: &mut Array2<f64>) {
+        #[cfg(target_arch = "x86_64")]
+        if simd_available() {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+            return unsafe { self.weighted_avx2(xb, out, scratch) };
+        }
+        self.weighted_generic(xb, out, scratch)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn weighted_avx2(
+        &self,
+        xb: ArrayView2<f64>,
+        out: ArrayViewMut2<f64>,
+        scratch: &mut Array2<f64>,
+    ) {
+        self.weighted_generic(xb, out, scratch)
+    }
+
+    #[inline(always)]
+    fn weighted_generic(
         &self,
         xb: ArrayView2<f64>,
         mut out: ArrayViewMut2<f64>,
@@ -208,8 +229,7 @@ impl LogProb {
                     }
                     let off = offsets.row(c);
                     let off = off.as_slice().expect("owned row is contiguous");
-                    for i in 0..b {
-                        let yi = y.row(i);
+                    for (i, yi) in y.outer_iter().enumerate() {
                         out[[i, c]] = squared_distance(yi.as_slice().expect("contiguous"), off);
                     }
                 }
@@ -226,61 +246,99 @@ impl LogProb {
                 } else {
                     linalg::add_matmul(y.view_mut(), xb, prec.view());
                 }
-                for i in 0..b {
-                    let yi = y.row(i);
+                let offs = offsets.as_slice().expect("owned standard layout");
+                for (yi, mut oi) in y.outer_iter().zip(out.outer_iter_mut()) {
                     let yi = yi.as_slice().expect("contiguous");
-                    for c in 0..k {
-                        let off = offsets.row(c);
-                        out[[i, c]] =
-                            squared_distance(yi, off.as_slice().expect("owned row is contiguous"));
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    for (o, off) in oi.iter_mut().zip(offs.chunks_exact(d)) {
+                        *o = squared_distance(yi, off);
                     }
                 }
             }
             Kind::Diag { means_t, prec_t } => {
-                let mut acc = vec![0.0; k];
-                for i in 0..b {
-                    acc.fill(0.0);
-                    for j in 0..d {
-                        let xj = xb[[i, j]];
-                        let mu = means_t.row(j);
-                        let pr = prec_t.row(j);
-                        let mu = mu.as_slice().expect("contiguous");
-                        let pr = pr.as_slice().expect("contiguous");
-                        for c in 0..k {
-                            let t = xj - mu[c];
-                            acc[c] += t * t * pr[c];
-                        }
-                    }
-                    for c in 0..k {
-                        out[[i, c]] = acc[c];
-                    }
+                let mt = means_t.as_slice().expect("owned standard layout");
+                let pt = prec_t.as_slice().expect("owned standard layout");
+                for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
+                    let xi = xi.as_slice().expect("rows are contiguous");
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    diag_distances(xi, mt, Some(pt), oi);
                 }
             }
             Kind::Spherical { means_t, prec } => {
-                let mut acc = vec![0.0; k];
-                for i in 0..b {
-                    acc.fill(0.0);
-                    for j in 0..d {
-                        let xj = xb[[i, j]];
-                        let mu = means_t.row(j);
-                        let mu = mu.as_slice().expect("contiguous");
-                        for c in 0..k {
-                            let t = xj - mu[c];
-                            acc[c] += t * t;
-                        }
-                    }
-                    for c in 0..k {
-                        out[[i, c]] = acc[c] * prec[c];
+                let mt = means_t.as_slice().expect("owned standard layout");
+                for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
+                    let xi = xi.as_slice().expect("rows are contiguous");
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    diag_distances(xi, mt, None, oi);
+                    for (a, &p) in oi.iter_mut().zip(prec) {
+                        *a *= p;
                     }
                 }
             }
         }
         let c0 = d as f64 * (2.0 * std::f64::consts::PI).ln();
-        for i in 0..b {
-            for c in 0..k {
-                out[[i, c]] = (-0.5 * (c0 + out[[i, c]]) + self.log_det[c]) + self.log_weights[c];
+        for mut oi in out.outer_iter_mut() {
+            let oi = oi.as_slice_mut().expect("rows are contiguous");
+            for ((o, &ld), &lw) in oi.iter_mut().zip(&self.log_det).zip(&self.log_weights) {
+                *o = (-0.5 * (c0 + *o) + ld) + lw;
             }
         }
+    }
+}
+
+/// Whether the AVX2/FMA versions of the kernels can run (detected once, then cached).
+///
+/// The wide versions compute exactly the same IEEE operations in the same order (no fused
+/// multiply-adds are formed), so results do not depend on which version runs.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn simd_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Per component `c`: `Σ_j (x_j − μ_jc)² · p_jc` (or without `p`), with means and precisions
+/// stored d×K; components are handled eight at a time in register accumulators.
+#[inline(always)]
+fn diag_distances(x: &[f64], means_t: &[f64], prec_t: Option<&[f64]>, out: &mut [f64]) {
+    const W: usize = 8;
+    let k = out.len();
+    let mut c0 = 0;
+    while c0 < k {
+        let w = (k - c0).min(W);
+        let mut acc = [0.0f64; W];
+        if w == W {
+            for (j, &xj) in x.iter().enumerate() {
+                let mu = &means_t[j * k + c0..j * k + c0 + W];
+                match prec_t {
+                    Some(pt) => {
+                        let pr = &pt[j * k + c0..j * k + c0 + W];
+                        for l in 0..W {
+                            let t = xj - mu[l];
+                            acc[l] += t * t * pr[l];
+                        }
+                    }
+                    None => {
+                        for l in 0..W {
+                            let t = xj - mu[l];
+                            acc[l] += t * t;
+                        }
+                    }
+                }
+            }
+        } else {
+            for (j, &xj) in x.iter().enumerate() {
+                let mu = &means_t[j * k + c0..j * k + c0 + w];
+                for l in 0..w {
+                    let t = xj - mu[l];
+                    acc[l] += match prec_t {
+                        Some(pt) => t * t * pt[j * k + c0 + l],
+                        None => t * t,
+                    };
+                }
+            }
+        }
+        out[c0..c0 + w].copy_from_slice(&acc[..w]);
+        c0 += w;
     }
 }
 
@@ -303,16 +361,56 @@ pub(crate) fn log_det_cholesky(prec_chol: &Covariances, d: usize) -> Vec<f64> {
 /// Replaces each row of weighted log-probabilities by its log-sum-exp normaliser's
 /// complement: `out` becomes the responsibilities `exp(w − lse(w))` when `to_resp`, and each
 /// row's `lse(w)` is written to `log_norm`.
-fn log_sum_exp_rows(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+fn log_sum_exp_rows(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn wide(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+        log_sum_exp_rows_generic(w, log_norm, to_resp)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { wide(w, log_norm, to_resp) };
+    }
+    log_sum_exp_rows_generic(w, log_norm, to_resp)
+}
+
+#[inline(always)]
+fn log_sum_exp_rows_generic(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
     for (i, mut row) in w.outer_iter_mut().enumerate() {
+        let row = row.as_slice_mut().expect("rows are contiguous");
         let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let shift = if max.is_finite() { max } else { 0.0 };
-        let sum: f64 = row.iter().map(|&v| (v - shift).exp()).sum();
-        let lse = sum.ln() + shift;
+        let lse = if to_resp {
+            // Keep exp(w − shift) and divide by its sum: one exponential per entry.
+            let mut sum = 0.0;
+            for v in row.iter_mut() {
+                *v = exp_or_zero(*v - shift);
+                sum += *v;
+            }
+            let inv = 1.0 / sum;
+            for v in row.iter_mut() {
+                *v *= inv;
+            }
+            sum.ln() + shift
+        } else {
+            row.iter()
+                .map(|&v| exp_or_zero(v - shift))
+                .sum::<f64>()
+                .ln()
+                + shift
+        };
         log_norm[i] = lse;
-        if to_resp {
-            row.mapv_inplace(|v| (v - lse).exp());
-        }
+    }
+}
+
+/// `exp(v)`, skipping the library call where the result underflows to zero anyway.
+#[inline]
+fn exp_or_zero(v: f64) -> f64 {
+    if v < -745.2 {
+        0.0
+    } else {
+        v.exp()
     }
 }
 
@@ -333,26 +431,18 @@ impl Moments {
         }
     }
 
-    fn add_rows(&mut self, xb: ArrayView2<f64>, rb: ArrayView2<f64>) {
-        let k = rb.ncols();
-        for (xi, ri) in xb.outer_iter().zip(rb.outer_iter()) {
-            let xi = xi.as_slice().expect("rows are contiguous");
-            for c in 0..k {
-                let r = ri[c];
-                self.nk[c] += r;
-                let mut acc = self.rx.row_mut(c);
-                let acc = acc.as_slice_mut().expect("owned row is contiguous");
-                for (a, &v) in acc.iter_mut().zip(xi) {
-                    *a += r * v;
-                }
-                if let Some(rx2) = &mut self.rx2 {
-                    let mut acc = rx2.row_mut(c);
-                    let acc = acc.as_slice_mut().expect("owned row is contiguous");
-                    for (a, &v) in acc.iter_mut().zip(xi) {
-                        *a += r * (v * v);
-                    }
-                }
+    fn add_rows(&mut self, xb: ArrayView2<f64>, rb: ArrayView2<f64>, squares: &mut Array2<f64>) {
+        for ri in rb.outer_iter() {
+            for (n, r) in self.nk.iter_mut().zip(ri.iter()) {
+                *n += r;
             }
+        }
+        linalg::add_matmul(self.rx.view_mut(), rb.t(), xb);
+        if let Some(rx2) = &mut self.rx2 {
+            let b = xb.nrows();
+            let mut sq = squares.slice_mut(s![..b, ..]);
+            sq.zip_mut_with(&xb, |s, &v| *s = v * v);
+            linalg::add_matmul(rx2.view_mut(), rb.t(), sq.view());
         }
     }
 
@@ -378,7 +468,15 @@ pub(crate) fn moments(x: ArrayView2<f64>, resp: ArrayView2<f64>, squares: bool) 
     let (k, d) = (resp.ncols(), x.ncols());
     let parts = map_tasks(x.nrows(), |rows| {
         let mut m = Moments::zeros(k, d, squares);
-        m.add_rows(x.slice(s![rows.clone(), ..]), resp.slice(s![rows, ..]));
+        let mut sq = Array2::zeros((BLOCK_ROWS, d));
+        for sub in sub_blocks(rows.len()) {
+            let sub = rows.start + sub.start..rows.start + sub.end;
+            m.add_rows(
+                x.slice(s![sub.clone(), ..]),
+                resp.slice(s![sub, ..]),
+                &mut sq,
+            );
+        }
         m
     });
     Moments::sum(parts, k, d, squares)
@@ -398,6 +496,7 @@ pub(crate) fn e_step(
         let mut scratch = lp.scratch();
         let mut log_norm = vec![0.0; BLOCK_ROWS];
         let mut ll = 0.0;
+        let mut sq = Array2::zeros((BLOCK_ROWS, d));
         for rows in sub_blocks(xc.nrows()) {
             let xb = xc.slice(s![rows.clone(), ..]);
             let mut rb = rc.slice_mut(s![rows.clone(), ..]);
@@ -405,7 +504,7 @@ pub(crate) fn e_step(
             let ln = &mut log_norm[..rows.len()];
             log_sum_exp_rows(rb.view_mut(), ln, true);
             ll += ln.iter().sum::<f64>();
-            m.add_rows(xb, rb.view());
+            m.add_rows(xb, rb.view(), &mut sq);
         }
         (ll, m)
     });
@@ -482,7 +581,6 @@ pub(crate) fn full_scatter(
         let xc = x.slice(s![rows.clone(), ..]);
         let rc = resp.slice(s![rows, ..]);
         let mut s_part = Array3::<f64>::zeros((k, d, d));
-        let mut diff = Array2::<f64>::zeros((BLOCK_ROWS, d));
         let mut weighted = Array2::<f64>::zeros((BLOCK_ROWS, d));
         for sub in sub_blocks(xc.nrows()) {
             let b = sub.len();
@@ -490,17 +588,10 @@ pub(crate) fn full_scatter(
             let rb = rc.slice(s![sub, ..]);
             for c in 0..k {
                 let mu = means.row(c);
-                let mut db = diff.slice_mut(s![..b, ..]);
+                let mu = mu.as_slice().expect("owned standard layout");
                 let mut wb = weighted.slice_mut(s![..b, ..]);
-                for i in 0..b {
-                    let r = rb[[i, c]];
-                    for j in 0..d {
-                        let t = xb[[i, j]] - mu[j];
-                        db[[i, j]] = t;
-                        wb[[i, j]] = r * t;
-                    }
-                }
-                linalg::add_syrk_lower(s_part.index_axis_mut(Axis(0), c), wb.t(), db.view());
+                centre_and_weight(xb, rb.column(c), mu, wb.view_mut());
+                linalg::add_syrk_lower(s_part.index_axis_mut(Axis(0), c), wb.t(), wb.view());
             }
         }
         s_part
@@ -517,6 +608,33 @@ pub(crate) fn full_scatter(
         }
     }
     total
+}
+
+/// `out = √r ∘ (x − μ)` row-wise, with the wide version when available; then
+/// `outᵀ·out = Σ r (x − μ)(x − μ)ᵀ`.
+fn centre_and_weight(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
+    #[inline(always)]
+    fn generic(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], mut out: ArrayViewMut2<f64>) {
+        for ((xi, &ri), mut oi) in xb.outer_iter().zip(r.iter()).zip(out.outer_iter_mut()) {
+            let xi = xi.as_slice().expect("rows are contiguous");
+            let oi = oi.as_slice_mut().expect("rows are contiguous");
+            let w = ri.sqrt();
+            for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
+                *o = w * (x - m);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn wide(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
+        generic(xb, r, mu, out)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { wide(xb, r, mu, out) };
+    }
+    generic(xb, r, mu, out)
 }
 
 /// `XᵀX` (d×d, symmetric).
