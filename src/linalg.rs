@@ -15,8 +15,9 @@
 //! assert!((eye[[1, 1]] - 1.0).abs() < 1e-12 && eye[[1, 0]].abs() < 1e-12);
 //! ```
 
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 fn to_faer(a: ArrayView2<f64>) -> Mat<f64> {
@@ -47,8 +48,29 @@ pub fn cholesky_lower(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     if n == 0 {
         return Some(Array2::zeros((0, 0)));
     }
-    let llt = to_faer(a).llt(Side::Lower).ok()?;
-    let l = from_faer(llt.L());
+    // Sequential on purpose: results must not depend on the thread count, and d is small.
+    let mut m = Mat::from_fn(n, n, |i, j| if j <= i { a[[i, j]] } else { 0.0 });
+    let mut mem = MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            n,
+            Par::Seq,
+            Default::default(),
+        ),
+    );
+    faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        m.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    let mut l = from_faer(m.as_ref());
+    for i in 0..n {
+        for j in (i + 1)..n {
+            l[[i, j]] = 0.0;
+        }
+    }
     if l.iter().all(|v| v.is_finite()) && (0..n).all(|i| l[[i, i]] > 0.0) {
         Some(l)
     } else {
@@ -190,6 +212,9 @@ mod tests {
         assert!(cholesky_lower(array![[1.0, 2.0], [2.0, 1.0]].view()).is_none());
         assert!(cholesky_lower(array![[0.0, 0.0], [0.0, 1.0]].view()).is_none());
         assert!(cholesky_lower(array![[f64::NAN, 0.0], [0.0, 1.0]].view()).is_none());
+        // Only the lower triangle is read.
+        let skewed = array![[4.0, 99.0, -7.0], [2.0, 3.0, 5.0], [0.4, 0.5, 2.0]];
+        assert_eq!(cholesky_lower(skewed.view()).unwrap(), l);
     }
 
     #[test]

@@ -297,49 +297,58 @@ fn simd_available() -> bool {
 }
 
 /// Per component `c`: `Σ_j (x_j − μ_jc)² · p_jc` (or without `p`), with means and precisions
-/// stored d×K; components are handled eight at a time in register accumulators.
+/// stored d×K; components are handled eight, then four, then one at a time in register
+/// accumulators.
 #[inline(always)]
 fn diag_distances(x: &[f64], means_t: &[f64], prec_t: Option<&[f64]>, out: &mut [f64]) {
-    const W: usize = 8;
     let k = out.len();
     let mut c0 = 0;
+    while k - c0 >= 8 {
+        diag_chunk::<8>(x, means_t, prec_t, k, c0, out);
+        c0 += 8;
+    }
+    if k - c0 >= 4 {
+        diag_chunk::<4>(x, means_t, prec_t, k, c0, out);
+        c0 += 4;
+    }
     while c0 < k {
-        let w = (k - c0).min(W);
-        let mut acc = [0.0f64; W];
-        if w == W {
+        diag_chunk::<1>(x, means_t, prec_t, k, c0, out);
+        c0 += 1;
+    }
+}
+
+#[inline(always)]
+fn diag_chunk<const W: usize>(
+    x: &[f64],
+    means_t: &[f64],
+    prec_t: Option<&[f64]>,
+    k: usize,
+    c0: usize,
+    out: &mut [f64],
+) {
+    let mut acc = [0.0f64; W];
+    match prec_t {
+        Some(pt) => {
             for (j, &xj) in x.iter().enumerate() {
                 let mu = &means_t[j * k + c0..j * k + c0 + W];
-                match prec_t {
-                    Some(pt) => {
-                        let pr = &pt[j * k + c0..j * k + c0 + W];
-                        for l in 0..W {
-                            let t = xj - mu[l];
-                            acc[l] += t * t * pr[l];
-                        }
-                    }
-                    None => {
-                        for l in 0..W {
-                            let t = xj - mu[l];
-                            acc[l] += t * t;
-                        }
-                    }
-                }
-            }
-        } else {
-            for (j, &xj) in x.iter().enumerate() {
-                let mu = &means_t[j * k + c0..j * k + c0 + w];
-                for l in 0..w {
+                let pr = &pt[j * k + c0..j * k + c0 + W];
+                for l in 0..W {
                     let t = xj - mu[l];
-                    acc[l] += match prec_t {
-                        Some(pt) => t * t * pt[j * k + c0 + l],
-                        None => t * t,
-                    };
+                    acc[l] += t * t * pr[l];
                 }
             }
         }
-        out[c0..c0 + w].copy_from_slice(&acc[..w]);
-        c0 += w;
+        None => {
+            for (j, &xj) in x.iter().enumerate() {
+                let mu = &means_t[j * k + c0..j * k + c0 + W];
+                for l in 0..W {
+                    let t = xj - mu[l];
+                    acc[l] += t * t;
+                }
+            }
+        }
     }
+    out[c0..c0 + W].copy_from_slice(&acc);
 }
 
 /// `log det` of each component's precision Cholesky factor (sum of the logs of its diagonal).
