@@ -337,6 +337,20 @@ mod tests {
     }
 
     #[test]
+    fn layout_and_rng_injection_do_not_change_the_fit() {
+        let (x, _) = blobs(11);
+        let p = params(3, CovarianceType::Full, InitMethod::KMeansPlusPlus)
+            .check()
+            .unwrap();
+        let standard = p.fit(x.view()).unwrap();
+        let column_major = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!column_major.is_standard_layout());
+        assert_eq!(p.fit(column_major.view()).unwrap(), standard);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+        assert_eq!(p.fit_with_rng(x.view(), &mut rng).unwrap(), standard);
+    }
+
+    #[test]
     fn results_do_not_depend_on_the_thread_count() {
         // Enough rows for many parallel tasks.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);

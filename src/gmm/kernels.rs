@@ -26,7 +26,16 @@ const BLOCK_ROWS: usize = 128;
 
 /// Runs `f` on each task's row range in parallel and returns the results in task order.
 fn map_tasks<T: Send>(n: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
-    let rows = task_rows(n);
+    map_tasks_sized(n, task_rows(n), f)
+}
+
+/// As [`map_tasks`] with `rows` rows per task.
+fn map_tasks_sized<T: Send>(
+    n: usize,
+    rows: usize,
+    f: impl Fn(Range<usize>) -> T + Sync + Send,
+) -> Vec<T> {
+    let rows = rows.max(1);
     let tasks = n.div_ceil(rows);
     (0..tasks)
         .into_par_iter()
@@ -586,7 +595,12 @@ pub(crate) fn full_scatter(
     means: ArrayView2<f64>,
 ) -> Array3<f64> {
     let (k, d) = means.dim();
-    let parts = map_tasks(x.nrows(), |rows| {
+    // Each task keeps a K×d×d partial sum until the ordered reduction: cap their total at
+    // about 16 MiB (the cap depends on the shapes only, never on the thread count).
+    let partial_bytes = (k * d * d * std::mem::size_of::<f64>()).max(1);
+    let max_tasks = ((16 << 20) / partial_bytes).clamp(4, 64);
+    let rows = task_rows(x.nrows()).max(x.nrows().div_ceil(max_tasks));
+    let parts = map_tasks_sized(x.nrows(), rows, |rows| {
         let xc = x.slice(s![rows.clone(), ..]);
         let rc = resp.slice(s![rows, ..]);
         let mut s_part = Array3::<f64>::zeros((k, d, d));
