@@ -22,7 +22,7 @@ pub(crate) fn task_rows(n: usize) -> usize {
 }
 
 /// Rows of one sub-block inside a task (the unit of the small matrix products).
-const BLOCK_ROWS: usize = 128;
+const BLOCK_ROWS: usize = 256;
 
 /// Runs `f` on each task's row range in parallel and returns the results in task order.
 fn map_tasks<T: Send>(n: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
