@@ -64,13 +64,21 @@ fn read_matrix(args: &Args) -> Result<Array2<f64>> {
             args.data
         );
     }
-    let mut bytes = Vec::with_capacity(want);
-    BufReader::new(file).read_to_end(&mut bytes)?;
-    let values: Vec<f64> = bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect();
-    drop(bytes);
+    // Read in chunks straight into the f64 buffer, so that the peak memory is the data's.
+    let mut values = Vec::with_capacity(args.rows * args.cols);
+    let mut reader = BufReader::new(file);
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut remaining = want;
+    while remaining > 0 {
+        let len = remaining.min(chunk.len());
+        reader.read_exact(&mut chunk[..len])?;
+        values.extend(
+            chunk[..len]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+        );
+        remaining -= len;
+    }
     Ok(Array2::from_shape_vec((args.rows, args.cols), values)?)
 }
 

@@ -52,7 +52,7 @@ def parse_args():
     p.add_argument(
         "--time-budget",
         type=float,
-        default=25.0,
+        default=15.0,
         help="stop repeating a case on one side once its fits took this many seconds",
     )
     p.add_argument("--threads", type=int, default=2)
