@@ -15,7 +15,8 @@ use super::params::CovarianceType;
 use crate::linalg;
 
 /// Rows handled by one parallel task. Depends on `n` only (never on the thread count): about
-/// 64 tasks for large inputs, at least 256 and at most 4096 rows each.
+/// 64 tasks for large inputs, at least 256 and at most 4096 rows each. (The full-covariance
+/// scatter may use fewer, larger tasks to bound the memory of its partial sums.)
 pub(crate) fn task_rows(n: usize) -> usize {
     let per_task = n.div_ceil(64).div_ceil(64) * 64;
     per_task.clamp(256, 4096)
@@ -376,9 +377,9 @@ pub(crate) fn log_det_cholesky(prec_chol: &Covariances, d: usize) -> Vec<f64> {
     }
 }
 
-/// Replaces each row of weighted log-probabilities by its log-sum-exp normaliser's
-/// complement: `out` becomes the responsibilities `exp(w − lse(w))` when `to_resp`, and each
-/// row's `lse(w)` is written to `log_norm`.
+/// Writes each row's log-sum-exp `lse(w)` of weighted log-probabilities to `log_norm`. The
+/// rows are used as scratch: with `to_resp` they end as the responsibilities
+/// `exp(w − lse(w))`, otherwise as unnormalised exponentials.
 fn log_sum_exp_rows(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
