@@ -123,40 +123,31 @@ pub fn cholesky_upper_reversed(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     }))
 }
 
-/// `c += a · b` where `b` is upper triangular (its strict lower part is ignored), sequentially.
+/// `c = a · b` where `b` is upper triangular (its strict lower part is ignored), sequentially.
 ///
 /// Used by the E-step: half the flops of a dense product.
-pub fn add_matmul_upper_rhs(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::Rectangular,
-        a,
-        b,
-        BlockStructure::TriangularUpper,
-    );
+pub fn matmul_upper_rhs(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
+    let upper = BlockStructure::TriangularUpper;
+    matmul_structured(c, BlockStructure::Rectangular, Accum::Replace, a, b, upper);
+}
+
+/// `c = a · b` for dense matrices, sequentially.
+pub fn matmul(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
+    let dense = BlockStructure::Rectangular;
+    matmul_structured(c, dense, Accum::Replace, a, b, dense);
 }
 
 /// `c += a · b` for dense matrices, sequentially.
 pub fn add_matmul(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::Rectangular,
-        a,
-        b,
-        BlockStructure::Rectangular,
-    );
+    let dense = BlockStructure::Rectangular;
+    matmul_structured(c, dense, Accum::Add, a, b, dense);
 }
 
-/// `c += aᵀ · a` on the lower triangle of `c` only (the strict upper triangle is left as is),
-/// sequentially. `aᵀ` is passed as the transposed view `at`.
+/// `c += at · a` on the lower triangle of `c` only (the strict upper triangle is left as is),
+/// sequentially; with `at = wᵀ` and `a = w` this is the update `c += wᵀ·w`.
 pub fn add_syrk_lower(c: ArrayViewMut2<f64>, at: ArrayView2<f64>, a: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::TriangularLower,
-        at,
-        a,
-        BlockStructure::Rectangular,
-    );
+    let lower = BlockStructure::TriangularLower;
+    matmul_structured(c, lower, Accum::Add, at, a, BlockStructure::Rectangular);
 }
 
 fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
@@ -167,9 +158,10 @@ fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
     unsafe { MatRef::from_raw_parts(a.as_ptr(), r, c, s[0], s[1]) }
 }
 
-fn add_matmul_structured(
+fn matmul_structured(
     mut c: ArrayViewMut2<f64>,
     c_structure: BlockStructure,
+    accum: Accum,
     a: ArrayView2<f64>,
     b: ArrayView2<f64>,
     b_structure: BlockStructure,
@@ -186,7 +178,7 @@ fn add_matmul_structured(
     faer::linalg::matmul::triangular::matmul(
         dst,
         c_structure,
-        Accum::Add,
+        accum,
         faer_ref(&a),
         BlockStructure::Rectangular,
         faer_ref(&b),
@@ -247,13 +239,16 @@ mod tests {
     fn structured_products_match_dense_ones() {
         let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
         let upper = array![[1.0, 2.0, 3.0], [9.0, 4.0, 5.0], [9.0, 9.0, 6.0]];
-        let mut c = Array2::<f64>::ones((2, 3));
-        add_matmul_upper_rhs(c.view_mut(), a.view(), upper.view());
+        let mut c = Array2::<f64>::from_elem((2, 3), f64::NAN);
+        matmul_upper_rhs(c.view_mut(), a.view(), upper.view());
         let mut clean = upper.clone();
         clean[[1, 0]] = 0.0;
         clean[[2, 0]] = 0.0;
         clean[[2, 1]] = 0.0;
-        assert_eq!(c, a.dot(&clean) + 1.0);
+        assert_eq!(c, a.dot(&clean));
+        let mut e = Array2::<f64>::from_elem((2, 3), f64::NAN);
+        matmul(e.view_mut(), a.view(), clean.view());
+        assert_eq!(e, c);
 
         let mut s = Array2::<f64>::zeros((3, 3));
         add_syrk_lower(s.view_mut(), a.t(), a.view());

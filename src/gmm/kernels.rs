@@ -231,11 +231,10 @@ impl LogProb {
             } => {
                 let mut y = scratch.slice_mut(s![..b, ..]);
                 for c in 0..k {
-                    y.fill(0.0);
                     if upper[c] {
-                        linalg::add_matmul_upper_rhs(y.view_mut(), xb, prec[c].view());
+                        linalg::matmul_upper_rhs(y.view_mut(), xb, prec[c].view());
                     } else {
-                        linalg::add_matmul(y.view_mut(), xb, prec[c].view());
+                        linalg::matmul(y.view_mut(), xb, prec[c].view());
                     }
                     let off = offsets.row(c);
                     let off = off.as_slice().expect("owned row is contiguous");
@@ -250,11 +249,10 @@ impl LogProb {
                 offsets,
             } => {
                 let mut y = scratch.slice_mut(s![..b, ..]);
-                y.fill(0.0);
                 if *upper {
-                    linalg::add_matmul_upper_rhs(y.view_mut(), xb, prec.view());
+                    linalg::matmul_upper_rhs(y.view_mut(), xb, prec.view());
                 } else {
-                    linalg::add_matmul(y.view_mut(), xb, prec.view());
+                    linalg::matmul(y.view_mut(), xb, prec.view());
                 }
                 let offs = offsets.as_slice().expect("owned standard layout");
                 for (yi, mut oi) in y.outer_iter().zip(out.outer_iter_mut()) {
