@@ -15,8 +15,9 @@
 //! assert!((eye[[1, 1]] - 1.0).abs() < 1e-12 && eye[[1, 0]].abs() < 1e-12);
 //! ```
 
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 fn to_faer(a: ArrayView2<f64>) -> Mat<f64> {
@@ -47,8 +48,29 @@ pub fn cholesky_lower(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     if n == 0 {
         return Some(Array2::zeros((0, 0)));
     }
-    let llt = to_faer(a).llt(Side::Lower).ok()?;
-    let l = from_faer(llt.L());
+    // Sequential on purpose: results must not depend on the thread count, and d is small.
+    let mut m = Mat::from_fn(n, n, |i, j| if j <= i { a[[i, j]] } else { 0.0 });
+    let mut mem = MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            n,
+            Par::Seq,
+            Default::default(),
+        ),
+    );
+    faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        m.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    let mut l = from_faer(m.as_ref());
+    for i in 0..n {
+        for j in (i + 1)..n {
+            l[[i, j]] = 0.0;
+        }
+    }
     if l.iter().all(|v| v.is_finite()) && (0..n).all(|i| l[[i, i]] > 0.0) {
         Some(l)
     } else {
@@ -101,40 +123,31 @@ pub fn cholesky_upper_reversed(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     }))
 }
 
-/// `c += a · b` where `b` is upper triangular (its strict lower part is ignored), sequentially.
+/// `c = a · b` where `b` is upper triangular (its strict lower part is ignored), sequentially.
 ///
 /// Used by the E-step: half the flops of a dense product.
-pub fn add_matmul_upper_rhs(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::Rectangular,
-        a,
-        b,
-        BlockStructure::TriangularUpper,
-    );
+pub fn matmul_upper_rhs(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
+    let upper = BlockStructure::TriangularUpper;
+    matmul_structured(c, BlockStructure::Rectangular, Accum::Replace, a, b, upper);
+}
+
+/// `c = a · b` for dense matrices, sequentially.
+pub fn matmul(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
+    let dense = BlockStructure::Rectangular;
+    matmul_structured(c, dense, Accum::Replace, a, b, dense);
 }
 
 /// `c += a · b` for dense matrices, sequentially.
 pub fn add_matmul(c: ArrayViewMut2<f64>, a: ArrayView2<f64>, b: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::Rectangular,
-        a,
-        b,
-        BlockStructure::Rectangular,
-    );
+    let dense = BlockStructure::Rectangular;
+    matmul_structured(c, dense, Accum::Add, a, b, dense);
 }
 
-/// `c += aᵀ · a` on the lower triangle of `c` only (the strict upper triangle is left as is),
-/// sequentially. `aᵀ` is passed as the transposed view `at`.
+/// `c += at · a` on the lower triangle of `c` only (the strict upper triangle is left as is),
+/// sequentially; with `at = wᵀ` and `a = w` this is the update `c += wᵀ·w`.
 pub fn add_syrk_lower(c: ArrayViewMut2<f64>, at: ArrayView2<f64>, a: ArrayView2<f64>) {
-    add_matmul_structured(
-        c,
-        BlockStructure::TriangularLower,
-        at,
-        a,
-        BlockStructure::Rectangular,
-    );
+    let lower = BlockStructure::TriangularLower;
+    matmul_structured(c, lower, Accum::Add, at, a, BlockStructure::Rectangular);
 }
 
 fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
@@ -145,9 +158,10 @@ fn faer_ref<'a>(a: &'a ArrayView2<'_, f64>) -> MatRef<'a, f64> {
     unsafe { MatRef::from_raw_parts(a.as_ptr(), r, c, s[0], s[1]) }
 }
 
-fn add_matmul_structured(
+fn matmul_structured(
     mut c: ArrayViewMut2<f64>,
     c_structure: BlockStructure,
+    accum: Accum,
     a: ArrayView2<f64>,
     b: ArrayView2<f64>,
     b_structure: BlockStructure,
@@ -164,7 +178,7 @@ fn add_matmul_structured(
     faer::linalg::matmul::triangular::matmul(
         dst,
         c_structure,
-        Accum::Add,
+        accum,
         faer_ref(&a),
         BlockStructure::Rectangular,
         faer_ref(&b),
@@ -190,6 +204,9 @@ mod tests {
         assert!(cholesky_lower(array![[1.0, 2.0], [2.0, 1.0]].view()).is_none());
         assert!(cholesky_lower(array![[0.0, 0.0], [0.0, 1.0]].view()).is_none());
         assert!(cholesky_lower(array![[f64::NAN, 0.0], [0.0, 1.0]].view()).is_none());
+        // Only the lower triangle is read.
+        let skewed = array![[4.0, 99.0, -7.0], [2.0, 3.0, 5.0], [0.4, 0.5, 2.0]];
+        assert_eq!(cholesky_lower(skewed.view()).unwrap(), l);
     }
 
     #[test]
@@ -222,13 +239,16 @@ mod tests {
     fn structured_products_match_dense_ones() {
         let a = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
         let upper = array![[1.0, 2.0, 3.0], [9.0, 4.0, 5.0], [9.0, 9.0, 6.0]];
-        let mut c = Array2::<f64>::ones((2, 3));
-        add_matmul_upper_rhs(c.view_mut(), a.view(), upper.view());
+        let mut c = Array2::<f64>::from_elem((2, 3), f64::NAN);
+        matmul_upper_rhs(c.view_mut(), a.view(), upper.view());
         let mut clean = upper.clone();
         clean[[1, 0]] = 0.0;
         clean[[2, 0]] = 0.0;
         clean[[2, 1]] = 0.0;
-        assert_eq!(c, a.dot(&clean) + 1.0);
+        assert_eq!(c, a.dot(&clean));
+        let mut e = Array2::<f64>::from_elem((2, 3), f64::NAN);
+        matmul(e.view_mut(), a.view(), clean.view());
+        assert_eq!(e, c);
 
         let mut s = Array2::<f64>::zeros((3, 3));
         add_syrk_lower(s.view_mut(), a.t(), a.view());

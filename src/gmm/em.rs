@@ -337,6 +337,66 @@ mod tests {
     }
 
     #[test]
+    fn one_component_is_the_sample_mean_and_covariance() {
+        let (x, _) = blobs(12);
+        let n = x.nrows() as f64;
+        let mean = x.mean_axis(ndarray::Axis(0)).unwrap();
+        let c = &x - &mean;
+        let cov = c.t().dot(&c) / n;
+        let reg = 1e-3;
+        for ct in CovarianceType::ALL {
+            let m = params(1, ct, InitMethod::Random)
+                .reg_covar(reg)
+                .check()
+                .unwrap()
+                .fit(x.view())
+                .unwrap();
+            assert!(m.converged(), "{ct}");
+            assert!((m.weights()[0] - 1.0).abs() < 1e-12);
+            for j in 0..3 {
+                assert!((m.means()[[0, j]] - mean[j]).abs() < 1e-9, "{ct}");
+            }
+            let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * (1.0 + b.abs());
+            match m.covariances() {
+                Covariances::Full(a) => {
+                    assert!(a
+                        .index_axis(ndarray::Axis(0), 0)
+                        .indexed_iter()
+                        .all(|((i, j), &v)| {
+                            close(v, cov[[i, j]] + if i == j { reg } else { 0.0 })
+                        }))
+                }
+                Covariances::Tied(a) => assert!(a
+                    .indexed_iter()
+                    .all(|((i, j), &v)| close(v, cov[[i, j]] + if i == j { reg } else { 0.0 }))),
+                Covariances::Diag(a) => {
+                    assert!((0..3).all(|j| close(a[[0, j]], cov[[j, j]] + reg)))
+                }
+                Covariances::Spherical(a) => {
+                    assert!(close(
+                        a[0],
+                        (cov[[0, 0]] + cov[[1, 1]] + cov[[2, 2]]) / 3.0 + reg
+                    ))
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn layout_and_rng_injection_do_not_change_the_fit() {
+        let (x, _) = blobs(11);
+        let p = params(3, CovarianceType::Full, InitMethod::KMeansPlusPlus)
+            .check()
+            .unwrap();
+        let standard = p.fit(x.view()).unwrap();
+        let column_major = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!column_major.is_standard_layout());
+        assert_eq!(p.fit(column_major.view()).unwrap(), standard);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+        assert_eq!(p.fit_with_rng(x.view(), &mut rng).unwrap(), standard);
+    }
+
+    #[test]
     fn results_do_not_depend_on_the_thread_count() {
         // Enough rows for many parallel tasks.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);

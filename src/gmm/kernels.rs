@@ -15,18 +15,28 @@ use super::params::CovarianceType;
 use crate::linalg;
 
 /// Rows handled by one parallel task. Depends on `n` only (never on the thread count): about
-/// 64 tasks for large inputs, at least 256 and at most 4096 rows each.
+/// 64 tasks for large inputs, at least 256 and at most 4096 rows each. (The full-covariance
+/// scatter may use fewer, larger tasks to bound the memory of its partial sums.)
 pub(crate) fn task_rows(n: usize) -> usize {
     let per_task = n.div_ceil(64).div_ceil(64) * 64;
     per_task.clamp(256, 4096)
 }
 
 /// Rows of one sub-block inside a task (the unit of the small matrix products).
-const BLOCK_ROWS: usize = 128;
+const BLOCK_ROWS: usize = 256;
 
 /// Runs `f` on each task's row range in parallel and returns the results in task order.
 fn map_tasks<T: Send>(n: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
-    let rows = task_rows(n);
+    map_tasks_sized(n, task_rows(n), f)
+}
+
+/// As [`map_tasks`] with `rows` rows per task.
+fn map_tasks_sized<T: Send>(
+    n: usize,
+    rows: usize,
+    f: impl Fn(Range<usize>) -> T + Sync + Send,
+) -> Vec<T> {
+    let rows = rows.max(1);
     let tasks = n.div_ceil(rows);
     (0..tasks)
         .into_par_iter()
@@ -62,7 +72,7 @@ fn sub_blocks(n: usize) -> impl Iterator<Item = Range<usize>> {
 }
 
 /// Squared Euclidean distance with four independent accumulators (vectorises).
-#[inline]
+#[inline(always)]
 fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut ca = a.chunks_exact(4);
@@ -183,7 +193,28 @@ impl LogProb {
 
     /// Writes the weighted log-probabilities of the rows of `xb` (at most [`BLOCK_ROWS`]) into
     /// `out` (rows × K), as scikit-learn: `-½(d·ln 2π + ‖(x−μ)P‖²) + log det P + ln w`.
-    fn weighted(
+    fn weighted(&self, xb: ArrayView2<f64>, out: ArrayViewMut2<f64>, scratch: &mut Array2<f64>) {
+        #[cfg(target_arch = "x86_64")]
+        if simd_available() {
+            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+            return unsafe { self.weighted_avx2(xb, out, scratch) };
+        }
+        self.weighted_generic(xb, out, scratch)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn weighted_avx2(
+        &self,
+        xb: ArrayView2<f64>,
+        out: ArrayViewMut2<f64>,
+        scratch: &mut Array2<f64>,
+    ) {
+        self.weighted_generic(xb, out, scratch)
+    }
+
+    #[inline(always)]
+    fn weighted_generic(
         &self,
         xb: ArrayView2<f64>,
         mut out: ArrayViewMut2<f64>,
@@ -200,16 +231,14 @@ impl LogProb {
             } => {
                 let mut y = scratch.slice_mut(s![..b, ..]);
                 for c in 0..k {
-                    y.fill(0.0);
                     if upper[c] {
-                        linalg::add_matmul_upper_rhs(y.view_mut(), xb, prec[c].view());
+                        linalg::matmul_upper_rhs(y.view_mut(), xb, prec[c].view());
                     } else {
-                        linalg::add_matmul(y.view_mut(), xb, prec[c].view());
+                        linalg::matmul(y.view_mut(), xb, prec[c].view());
                     }
                     let off = offsets.row(c);
                     let off = off.as_slice().expect("owned row is contiguous");
-                    for i in 0..b {
-                        let yi = y.row(i);
+                    for (i, yi) in y.outer_iter().enumerate() {
                         out[[i, c]] = squared_distance(yi.as_slice().expect("contiguous"), off);
                     }
                 }
@@ -220,68 +249,114 @@ impl LogProb {
                 offsets,
             } => {
                 let mut y = scratch.slice_mut(s![..b, ..]);
-                y.fill(0.0);
                 if *upper {
-                    linalg::add_matmul_upper_rhs(y.view_mut(), xb, prec.view());
+                    linalg::matmul_upper_rhs(y.view_mut(), xb, prec.view());
                 } else {
-                    linalg::add_matmul(y.view_mut(), xb, prec.view());
+                    linalg::matmul(y.view_mut(), xb, prec.view());
                 }
-                for i in 0..b {
-                    let yi = y.row(i);
+                let offs = offsets.as_slice().expect("owned standard layout");
+                for (yi, mut oi) in y.outer_iter().zip(out.outer_iter_mut()) {
                     let yi = yi.as_slice().expect("contiguous");
-                    for c in 0..k {
-                        let off = offsets.row(c);
-                        out[[i, c]] =
-                            squared_distance(yi, off.as_slice().expect("owned row is contiguous"));
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    for (o, off) in oi.iter_mut().zip(offs.chunks_exact(d)) {
+                        *o = squared_distance(yi, off);
                     }
                 }
             }
             Kind::Diag { means_t, prec_t } => {
-                let mut acc = vec![0.0; k];
-                for i in 0..b {
-                    acc.fill(0.0);
-                    for j in 0..d {
-                        let xj = xb[[i, j]];
-                        let mu = means_t.row(j);
-                        let pr = prec_t.row(j);
-                        let mu = mu.as_slice().expect("contiguous");
-                        let pr = pr.as_slice().expect("contiguous");
-                        for c in 0..k {
-                            let t = xj - mu[c];
-                            acc[c] += t * t * pr[c];
-                        }
-                    }
-                    for c in 0..k {
-                        out[[i, c]] = acc[c];
-                    }
+                let mt = means_t.as_slice().expect("owned standard layout");
+                let pt = prec_t.as_slice().expect("owned standard layout");
+                for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
+                    let xi = xi.as_slice().expect("rows are contiguous");
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    diag_distances(xi, mt, Some(pt), oi);
                 }
             }
             Kind::Spherical { means_t, prec } => {
-                let mut acc = vec![0.0; k];
-                for i in 0..b {
-                    acc.fill(0.0);
-                    for j in 0..d {
-                        let xj = xb[[i, j]];
-                        let mu = means_t.row(j);
-                        let mu = mu.as_slice().expect("contiguous");
-                        for c in 0..k {
-                            let t = xj - mu[c];
-                            acc[c] += t * t;
-                        }
-                    }
-                    for c in 0..k {
-                        out[[i, c]] = acc[c] * prec[c];
+                let mt = means_t.as_slice().expect("owned standard layout");
+                for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
+                    let xi = xi.as_slice().expect("rows are contiguous");
+                    let oi = oi.as_slice_mut().expect("rows are contiguous");
+                    diag_distances(xi, mt, None, oi);
+                    for (a, &p) in oi.iter_mut().zip(prec) {
+                        *a *= p;
                     }
                 }
             }
         }
         let c0 = d as f64 * (2.0 * std::f64::consts::PI).ln();
-        for i in 0..b {
-            for c in 0..k {
-                out[[i, c]] = (-0.5 * (c0 + out[[i, c]]) + self.log_det[c]) + self.log_weights[c];
+        for mut oi in out.outer_iter_mut() {
+            let oi = oi.as_slice_mut().expect("rows are contiguous");
+            for ((o, &ld), &lw) in oi.iter_mut().zip(&self.log_det).zip(&self.log_weights) {
+                *o = (-0.5 * (c0 + *o) + ld) + lw;
             }
         }
     }
+}
+
+/// Whether the AVX2/FMA versions of the kernels can run (detected once, then cached).
+///
+/// The wide versions compute exactly the same IEEE operations in the same order (no fused
+/// multiply-adds are formed), so results do not depend on which version runs.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn simd_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Per component `c`: `Σ_j (x_j − μ_jc)² · p_jc` (or without `p`), with means and precisions
+/// stored d×K; components are handled eight, then four, then one at a time in register
+/// accumulators.
+#[inline(always)]
+fn diag_distances(x: &[f64], means_t: &[f64], prec_t: Option<&[f64]>, out: &mut [f64]) {
+    let k = out.len();
+    let mut c0 = 0;
+    while k - c0 >= 8 {
+        diag_chunk::<8>(x, means_t, prec_t, k, c0, out);
+        c0 += 8;
+    }
+    if k - c0 >= 4 {
+        diag_chunk::<4>(x, means_t, prec_t, k, c0, out);
+        c0 += 4;
+    }
+    while c0 < k {
+        diag_chunk::<1>(x, means_t, prec_t, k, c0, out);
+        c0 += 1;
+    }
+}
+
+#[inline(always)]
+fn diag_chunk<const W: usize>(
+    x: &[f64],
+    means_t: &[f64],
+    prec_t: Option<&[f64]>,
+    k: usize,
+    c0: usize,
+    out: &mut [f64],
+) {
+    let mut acc = [0.0f64; W];
+    match prec_t {
+        Some(pt) => {
+            for (j, &xj) in x.iter().enumerate() {
+                let mu = &means_t[j * k + c0..j * k + c0 + W];
+                let pr = &pt[j * k + c0..j * k + c0 + W];
+                for l in 0..W {
+                    let t = xj - mu[l];
+                    acc[l] += t * t * pr[l];
+                }
+            }
+        }
+        None => {
+            for (j, &xj) in x.iter().enumerate() {
+                let mu = &means_t[j * k + c0..j * k + c0 + W];
+                for l in 0..W {
+                    let t = xj - mu[l];
+                    acc[l] += t * t;
+                }
+            }
+        }
+    }
+    out[c0..c0 + W].copy_from_slice(&acc);
 }
 
 /// `log det` of each component's precision Cholesky factor (sum of the logs of its diagonal).
@@ -300,19 +375,89 @@ pub(crate) fn log_det_cholesky(prec_chol: &Covariances, d: usize) -> Vec<f64> {
     }
 }
 
-/// Replaces each row of weighted log-probabilities by its log-sum-exp normaliser's
-/// complement: `out` becomes the responsibilities `exp(w − lse(w))` when `to_resp`, and each
-/// row's `lse(w)` is written to `log_norm`.
-fn log_sum_exp_rows(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+/// Writes each row's log-sum-exp `lse(w)` of weighted log-probabilities to `log_norm`. The
+/// rows are used as scratch: with `to_resp` they end as the responsibilities
+/// `exp(w − lse(w))`, otherwise as unnormalised exponentials.
+fn log_sum_exp_rows(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn wide(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
+        log_sum_exp_rows_generic(w, log_norm, to_resp)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { wide(w, log_norm, to_resp) };
+    }
+    log_sum_exp_rows_generic(w, log_norm, to_resp)
+}
+
+#[inline(always)]
+fn log_sum_exp_rows_generic(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
     for (i, mut row) in w.outer_iter_mut().enumerate() {
+        let row = row.as_slice_mut().expect("rows are contiguous");
         let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let shift = if max.is_finite() { max } else { 0.0 };
-        let sum: f64 = row.iter().map(|&v| (v - shift).exp()).sum();
-        let lse = sum.ln() + shift;
-        log_norm[i] = lse;
-        if to_resp {
-            row.mapv_inplace(|v| (v - lse).exp());
+        // exp(w − shift) in place (vectorised), then an in-order sum: one exponential per
+        // entry, and the responsibilities are the exponentials divided by their sum.
+        for v in row.iter_mut() {
+            *v = fast_exp(*v - shift);
         }
+        let sum: f64 = row.iter().sum();
+        if to_resp {
+            let inv = 1.0 / sum;
+            for v in row.iter_mut() {
+                *v *= inv;
+            }
+        }
+        log_norm[i] = sum.ln() + shift;
+    }
+}
+
+/// `exp(x)` within a few ulps, written so that it vectorises: Cody–Waite reduction
+/// `x = n·ln 2 + r`, a degree-13 Taylor polynomial for `exp(r)` on `|r| ≤ ln 2 / 2`, and `2ⁿ`
+/// applied to the exponent bits. Below −708 the result is 0 (instead of a subnormal), above
+/// 709 it is infinity; NaN stays NaN. No fused multiply-adds, so every CPU gives the same bits.
+#[inline(always)]
+fn fast_exp(x: f64) -> f64 {
+    // ln 2 split as in fdlibm: LN2_HI has its low 21 bits zero, so n·LN2_HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
+    const INV_FACT: [f64; 14] = [
+        1.0,
+        1.0,
+        1.0 / 2.0,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let xc = x.clamp(-708.0, 709.0);
+    let t = xc * std::f64::consts::LOG2_E + SHIFTER;
+    let n = t - SHIFTER;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    let mut p = INV_FACT[13];
+    for c in INV_FACT[..13].iter().rev() {
+        p = p * r + c;
+    }
+    let n_bits = (t.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
+    let scaled = f64::from_bits((p.to_bits() as i64).wrapping_add(n_bits << 52) as u64);
+    if x < -708.0 {
+        0.0
+    } else if x > 709.0 {
+        f64::INFINITY
+    } else if x.is_nan() {
+        x
+    } else {
+        scaled
     }
 }
 
@@ -333,26 +478,18 @@ impl Moments {
         }
     }
 
-    fn add_rows(&mut self, xb: ArrayView2<f64>, rb: ArrayView2<f64>) {
-        let k = rb.ncols();
-        for (xi, ri) in xb.outer_iter().zip(rb.outer_iter()) {
-            let xi = xi.as_slice().expect("rows are contiguous");
-            for c in 0..k {
-                let r = ri[c];
-                self.nk[c] += r;
-                let mut acc = self.rx.row_mut(c);
-                let acc = acc.as_slice_mut().expect("owned row is contiguous");
-                for (a, &v) in acc.iter_mut().zip(xi) {
-                    *a += r * v;
-                }
-                if let Some(rx2) = &mut self.rx2 {
-                    let mut acc = rx2.row_mut(c);
-                    let acc = acc.as_slice_mut().expect("owned row is contiguous");
-                    for (a, &v) in acc.iter_mut().zip(xi) {
-                        *a += r * (v * v);
-                    }
-                }
+    fn add_rows(&mut self, xb: ArrayView2<f64>, rb: ArrayView2<f64>, squares: &mut Array2<f64>) {
+        for ri in rb.outer_iter() {
+            for (n, r) in self.nk.iter_mut().zip(ri.iter()) {
+                *n += r;
             }
+        }
+        linalg::add_matmul(self.rx.view_mut(), rb.t(), xb);
+        if let Some(rx2) = &mut self.rx2 {
+            let b = xb.nrows();
+            let mut sq = squares.slice_mut(s![..b, ..]);
+            sq.zip_mut_with(&xb, |s, &v| *s = v * v);
+            linalg::add_matmul(rx2.view_mut(), rb.t(), sq.view());
         }
     }
 
@@ -378,7 +515,15 @@ pub(crate) fn moments(x: ArrayView2<f64>, resp: ArrayView2<f64>, squares: bool) 
     let (k, d) = (resp.ncols(), x.ncols());
     let parts = map_tasks(x.nrows(), |rows| {
         let mut m = Moments::zeros(k, d, squares);
-        m.add_rows(x.slice(s![rows.clone(), ..]), resp.slice(s![rows, ..]));
+        let mut sq = Array2::zeros((BLOCK_ROWS, d));
+        for sub in sub_blocks(rows.len()) {
+            let sub = rows.start + sub.start..rows.start + sub.end;
+            m.add_rows(
+                x.slice(s![sub.clone(), ..]),
+                resp.slice(s![sub, ..]),
+                &mut sq,
+            );
+        }
         m
     });
     Moments::sum(parts, k, d, squares)
@@ -398,6 +543,7 @@ pub(crate) fn e_step(
         let mut scratch = lp.scratch();
         let mut log_norm = vec![0.0; BLOCK_ROWS];
         let mut ll = 0.0;
+        let mut sq = Array2::zeros((BLOCK_ROWS, d));
         for rows in sub_blocks(xc.nrows()) {
             let xb = xc.slice(s![rows.clone(), ..]);
             let mut rb = rc.slice_mut(s![rows.clone(), ..]);
@@ -405,7 +551,7 @@ pub(crate) fn e_step(
             let ln = &mut log_norm[..rows.len()];
             log_sum_exp_rows(rb.view_mut(), ln, true);
             ll += ln.iter().sum::<f64>();
-            m.add_rows(xb, rb.view());
+            m.add_rows(xb, rb.view(), &mut sq);
         }
         (ll, m)
     });
@@ -478,11 +624,15 @@ pub(crate) fn full_scatter(
     means: ArrayView2<f64>,
 ) -> Array3<f64> {
     let (k, d) = means.dim();
-    let parts = map_tasks(x.nrows(), |rows| {
+    // Each task keeps a K×d×d partial sum until the ordered reduction: cap their total at
+    // about 16 MiB (the cap depends on the shapes only, never on the thread count).
+    let partial_bytes = (k * d * d * std::mem::size_of::<f64>()).max(1);
+    let max_tasks = ((16 << 20) / partial_bytes).clamp(4, 64);
+    let rows = task_rows(x.nrows()).max(x.nrows().div_ceil(max_tasks));
+    let parts = map_tasks_sized(x.nrows(), rows, |rows| {
         let xc = x.slice(s![rows.clone(), ..]);
         let rc = resp.slice(s![rows, ..]);
         let mut s_part = Array3::<f64>::zeros((k, d, d));
-        let mut diff = Array2::<f64>::zeros((BLOCK_ROWS, d));
         let mut weighted = Array2::<f64>::zeros((BLOCK_ROWS, d));
         for sub in sub_blocks(xc.nrows()) {
             let b = sub.len();
@@ -490,17 +640,10 @@ pub(crate) fn full_scatter(
             let rb = rc.slice(s![sub, ..]);
             for c in 0..k {
                 let mu = means.row(c);
-                let mut db = diff.slice_mut(s![..b, ..]);
+                let mu = mu.as_slice().expect("owned standard layout");
                 let mut wb = weighted.slice_mut(s![..b, ..]);
-                for i in 0..b {
-                    let r = rb[[i, c]];
-                    for j in 0..d {
-                        let t = xb[[i, j]] - mu[j];
-                        db[[i, j]] = t;
-                        wb[[i, j]] = r * t;
-                    }
-                }
-                linalg::add_syrk_lower(s_part.index_axis_mut(Axis(0), c), wb.t(), db.view());
+                centre_and_weight(xb, rb.column(c), mu, wb.view_mut());
+                linalg::add_syrk_lower(s_part.index_axis_mut(Axis(0), c), wb.t(), wb.view());
             }
         }
         s_part
@@ -517,6 +660,33 @@ pub(crate) fn full_scatter(
         }
     }
     total
+}
+
+/// `out = √r ∘ (x − μ)` row-wise, with the wide version when available; then
+/// `outᵀ·out = Σ r (x − μ)(x − μ)ᵀ`.
+fn centre_and_weight(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
+    #[inline(always)]
+    fn generic(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], mut out: ArrayViewMut2<f64>) {
+        for ((xi, &ri), mut oi) in xb.outer_iter().zip(r.iter()).zip(out.outer_iter_mut()) {
+            let xi = xi.as_slice().expect("rows are contiguous");
+            let oi = oi.as_slice_mut().expect("rows are contiguous");
+            let w = ri.sqrt();
+            for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
+                *o = w * (x - m);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn wide(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
+        generic(xb, r, mu, out)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { wide(xb, r, mu, out) };
+    }
+    generic(xb, r, mu, out)
 }
 
 /// `XᵀX` (d×d, symmetric).
@@ -568,6 +738,24 @@ mod tests {
         let b: Vec<f64> = (0..11).map(|i| 1.0 - i as f64 * 0.1).collect();
         let naive: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
         assert!((squared_distance(&a, &b) - naive).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fast_exp_is_within_a_few_ulps() {
+        assert_eq!(fast_exp(0.0), 1.0);
+        assert_eq!(fast_exp(-800.0), 0.0);
+        assert_eq!(fast_exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(fast_exp(800.0), f64::INFINITY);
+        assert!(fast_exp(f64::NAN).is_nan());
+        let mut worst: f64 = 0.0;
+        for i in 0..200_000 {
+            let x = -708.0 + 717.0 * (i as f64 / 200_000.0) + 1e-7 * (i % 7) as f64;
+            let (got, want) = (fast_exp(x), x.exp());
+            worst = worst.max((got - want).abs() / want);
+        }
+        assert!(worst < 4.0 * f64::EPSILON, "worst relative error {worst:e}");
+        // Below the cut-off only values under 1e-307 are dropped.
+        assert!((fast_exp(-708.2) - (-708.2f64).exp()).abs() < 1e-307);
     }
 
     #[test]

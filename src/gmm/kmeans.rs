@@ -98,10 +98,18 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
     if n == 0 || k <= 1 || d == 0 {
         return Array1::zeros(n);
     }
+    let seeds = kmeans_plusplus(x, k, rng);
+    lloyd(x, &seeds).0
+}
+
+/// Lloyd iterations from the centres at rows `seeds` of `x`: the labels of the final centres
+/// and the number of iterations run (scikit-learn's `n_iter_`).
+fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
+    let (n, d) = x.dim();
+    let k = seeds.len();
     let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
     let tol = RELATIVE_TOL * mean_variance(x, mean.view());
 
-    let seeds = kmeans_plusplus(x, k, rng);
     let mut centres = Array2::zeros((k, d));
     for (c, &row) in seeds.iter().enumerate() {
         let mut centre = centres.row_mut(c);
@@ -112,7 +120,8 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
     let mut labels = vec![0usize; n];
     let mut labels_old = vec![usize::MAX; n];
     let mut strict_convergence = false;
-    for _ in 0..MAX_ITER {
+    let mut n_iter = MAX_ITER;
+    for iteration in 1..=MAX_ITER {
         let (mut sums, mut counts) = assign_and_sum(x, mean.view(), centres.view(), &mut labels);
         if counts.contains(&0) {
             relocate_empty_clusters(
@@ -136,9 +145,11 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
         centres = new_centres;
         if labels == labels_old {
             strict_convergence = true;
+            n_iter = iteration;
             break;
         }
         if shift <= tol {
+            n_iter = iteration;
             break;
         }
         labels_old.copy_from_slice(&labels);
@@ -146,7 +157,7 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
     if !strict_convergence {
         assign_and_sum(x, mean.view(), centres.view(), &mut labels);
     }
-    Array1::from(labels)
+    (Array1::from(labels), n_iter)
 }
 
 /// Fills `out[i]` with `‖x_i − c‖²`, or with `min(floor[i], ‖x_i − c‖²)` when `floor` is
@@ -449,6 +460,47 @@ mod tests {
         for seed in 0..10 {
             let labels = kmeans_labels(x.view(), 2, &mut rng(seed));
             assert!(recovers_blobs(&labels, 2, 3), "seed {seed}: {labels}");
+        }
+    }
+
+    fn json_matrix(v: &serde_json::Value) -> Array2<f64> {
+        let rows = v.as_array().expect("rows");
+        let d = rows[0].as_array().expect("row").len();
+        Array2::from_shape_fn((rows.len(), d), |(i, j)| {
+            rows[i][j].as_f64().expect("number")
+        })
+    }
+
+    /// scikit-learn's `KMeans(init=x[seed_rows], n_init=1)` labels and iteration counts,
+    /// written by `scripts/gen_gmm_fixtures.py`.
+    #[test]
+    fn lloyd_matches_scikit_learn_from_the_same_centres() {
+        let data: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/gmm/datasets.json"))
+                .expect("datasets fixture");
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/gmm/kmeans_lloyd.json"))
+                .expect("kmeans fixture");
+        let cases = fixture["cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), 4);
+        for case in cases {
+            let name = case["dataset"].as_str().expect("dataset");
+            let x = json_matrix(&data["datasets"][name]["train"]);
+            let seeds: Vec<usize> = case["seed_rows"]
+                .as_array()
+                .expect("seed rows")
+                .iter()
+                .map(|v| v.as_u64().expect("row") as usize)
+                .collect();
+            let want: Vec<usize> = case["labels"]
+                .as_array()
+                .expect("labels")
+                .iter()
+                .map(|v| v.as_u64().expect("label") as usize)
+                .collect();
+            let (labels, n_iter) = lloyd(x.view(), &seeds);
+            assert_eq!(labels.to_vec(), want, "{name} k={}", seeds.len());
+            assert_eq!(n_iter as u64, case["n_iter"].as_u64().unwrap(), "{name}");
         }
     }
 

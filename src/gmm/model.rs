@@ -269,7 +269,7 @@ impl GaussianMixture {
 
     /// Draws `n` rows from the mixture, as scikit-learn's `sample`: the count per component is
     /// multinomial with the (normalised) weights, and the rows come grouped by component, with
-    /// the component of each row as the second value.
+    /// the component of each row as the second value. `n = 0` gives empty arrays.
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> (Array2<f64>, Array1<usize>) {
         let (k, d) = (self.n_components(), self.n_features());
         let counts = multinomial(n, self.weights.view(), rng);

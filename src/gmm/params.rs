@@ -60,7 +60,9 @@ impl FromStr for CovarianceType {
         CovarianceType::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown covariance type `{s}` (expected full, tied, diag or spherical)"))
+            .ok_or_else(|| {
+                format!("unknown covariance type `{s}` (expected full, tied, diag or spherical)")
+            })
     }
 }
 
@@ -111,9 +113,14 @@ impl FromStr for InitMethod {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        InitMethod::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| {
-            format!("unknown init `{s}` (expected kmeans, k-means++, random or random_from_data)")
-        })
+        InitMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown init `{s}` (expected kmeans, k-means++, random or random_from_data)"
+                )
+            })
     }
 }
 
@@ -292,16 +299,21 @@ impl GmmParams {
     /// Checks every value that does not depend on the data.
     pub fn check(self) -> Result<GmmValidParams, GmmError> {
         let p = &self.0;
-        let invalid = |name: &'static str, value: String, reason: &str| GmmError::InvalidParameter {
-            name,
-            value,
-            reason: reason.to_string(),
-        };
+        let invalid =
+            |name: &'static str, value: String, reason: &str| GmmError::InvalidParameter {
+                name,
+                value,
+                reason: reason.to_string(),
+            };
         if p.n_components == 0 {
             return Err(invalid("n_components", "0".into(), "must be at least 1"));
         }
         if !(p.tol >= 0.0 && p.tol.is_finite()) {
-            return Err(invalid("tol", p.tol.to_string(), "must be a finite number ≥ 0"));
+            return Err(invalid(
+                "tol",
+                p.tol.to_string(),
+                "must be a finite number ≥ 0",
+            ));
         }
         if !(p.reg_covar >= 0.0 && p.reg_covar.is_finite()) {
             return Err(invalid(
@@ -323,11 +335,19 @@ impl GmmParams {
                 ));
             }
             if w.iter().any(|&v| !(v.is_finite() && v >= 0.0)) {
-                return Err(invalid("weights_init", format!("{w}"), "must be finite and ≥ 0"));
+                return Err(invalid(
+                    "weights_init",
+                    format!("{w}"),
+                    "must be finite and ≥ 0",
+                ));
             }
             let total: f64 = w.sum();
             if (total - 1.0).abs() > 1e-6 {
-                return Err(invalid("weights_init", format!("sum {total}"), "must sum to 1"));
+                return Err(invalid(
+                    "weights_init",
+                    format!("sum {total}"),
+                    "must sum to 1",
+                ));
             }
         }
         if let Some(m) = &p.means_init {
@@ -339,7 +359,11 @@ impl GmmParams {
                 ));
             }
             if m.iter().any(|v| !v.is_finite()) {
-                return Err(invalid("means_init", "non-finite value".into(), "must be finite"));
+                return Err(invalid(
+                    "means_init",
+                    "non-finite value".into(),
+                    "must be finite",
+                ));
             }
         }
         if let Some(prec) = &p.precisions_init {

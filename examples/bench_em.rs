@@ -1,0 +1,128 @@
+//! Times gmmtune's EM fit and E-step on a raw little-endian f64 matrix, for the side-by-side
+//! benchmark against scikit-learn (`bench/engine/run.py`).
+//!
+//! ```text
+//! cargo build --release --example bench_em
+//! target/release/examples/bench_em --data x.f64 --rows 100000 --cols 8 --components 4 \
+//!     --covariance-type full --max-iter 20 --repeats 3
+//! ```
+//!
+//! Fits with tol 0, `max_iter` iterations, random_from_data initialisation and seed 0 (the
+//! settings of the scikit-learn side), then times `score_samples` on the same data. Prints one
+//! JSON object on stdout: `fit_seconds` and `estep_seconds` (one entry per repeat), `n_iter`,
+//! `lower_bound`. With `--load-only` it only reads the data (to measure the baseline memory).
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use gmmtune::gmm::{CovarianceType, GmmParams, InitMethod};
+use ndarray::Array2;
+
+#[derive(Parser, Debug)]
+#[command(about = "Time gmmtune's EM fit and E-step on a raw little-endian f64 matrix")]
+struct Args {
+    /// Row-major little-endian f64 file of rows × cols values.
+    #[arg(long)]
+    data: PathBuf,
+    /// Number of rows in the file.
+    #[arg(long)]
+    rows: usize,
+    /// Number of columns in the file.
+    #[arg(long)]
+    cols: usize,
+    /// Number of mixture components.
+    #[arg(long, default_value_t = 4)]
+    components: usize,
+    /// full, tied, diag or spherical.
+    #[arg(long, default_value = "full")]
+    covariance_type: CovarianceType,
+    /// EM iterations (tol is 0, so exactly this many run).
+    #[arg(long, default_value_t = 20)]
+    max_iter: usize,
+    /// Timed fits (and timed E-steps).
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Stop repeating once this many seconds have been spent fitting.
+    #[arg(long, default_value_t = f64::INFINITY)]
+    time_budget: f64,
+    /// Only read the data and exit (baseline memory).
+    #[arg(long)]
+    load_only: bool,
+}
+
+fn read_matrix(args: &Args) -> Result<Array2<f64>> {
+    let file = File::open(&args.data).with_context(|| format!("opening {:?}", args.data))?;
+    let want = args.rows * args.cols * 8;
+    let have = file.metadata()?.len() as usize;
+    if have != want {
+        bail!(
+            "{:?} has {have} bytes, expected rows × cols × 8 = {want}",
+            args.data
+        );
+    }
+    // Read in chunks straight into the f64 buffer, so that the peak memory is the data's.
+    let mut values = Vec::with_capacity(args.rows * args.cols);
+    let mut reader = BufReader::new(file);
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut remaining = want;
+    while remaining > 0 {
+        let len = remaining.min(chunk.len());
+        reader.read_exact(&mut chunk[..len])?;
+        values.extend(
+            chunk[..len]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+        );
+        remaining -= len;
+    }
+    Ok(Array2::from_shape_vec((args.rows, args.cols), values)?)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let x = read_matrix(&args)?;
+    if args.load_only {
+        println!("{{\"rows\": {}, \"sum\": {}}}", x.nrows(), x.sum());
+        return Ok(());
+    }
+    let params = GmmParams::new(args.components)
+        .covariance_type(args.covariance_type)
+        .tol(0.0)
+        .max_iter(args.max_iter)
+        .init(InitMethod::RandomFromData)
+        .seed(0)
+        .check()?;
+
+    let mut fit_seconds = Vec::new();
+    let mut estep_seconds = Vec::new();
+    let mut last = None;
+    for _ in 0..args.repeats.max(1) {
+        let start = Instant::now();
+        let model = params.fit(x.view())?;
+        fit_seconds.push(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let scores = model.score_samples(x.view())?;
+        estep_seconds.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(scores);
+        last = Some(model);
+        if fit_seconds.iter().sum::<f64>() > args.time_budget {
+            break;
+        }
+    }
+    let model = last.context("no fit ran")?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "fit_seconds": fit_seconds,
+            "estep_seconds": estep_seconds,
+            "n_iter": model.n_iter(),
+            "lower_bound": model.lower_bound(),
+            "threads": rayon::current_num_threads(),
+        })
+    );
+    Ok(())
+}
