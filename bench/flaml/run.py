@@ -252,6 +252,8 @@ def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: floa
         "elapsed_s": elapsed,
         "time_overshoot_s": max(0.0, elapsed - budget),
         "fit_seconds": sum(t["fit_seconds"] for t in trials),
+        # Summed fit time over wall time: about 1 when trials run one at a time.
+        "concurrency": (sum(t["fit_seconds"] for t in trials) / elapsed) if elapsed > 0 else None,
         "best_val_auc": best["val_auc"] if best else None,
         "selected_test_auc": best["test_auc"] if best else None,
         "selected_trial": best["trial"] if best else None,
@@ -408,6 +410,14 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
         "share_goal": GOAL_SHARE,
         "share_met": share is not None and share >= GOAL_SHARE,
     }
+    def median_of(side: str, key: str):
+        values = [r[side][key] for r in results if r.get(side) and r[side].get(key) is not None]
+        return statistics.median(values) if values else None
+
+    goals["median_concurrency_flaml"] = median_of("flaml", "concurrency")
+    goals["median_concurrency_gmmtune"] = median_of("gmmtune", "concurrency")
+    goals["median_overshoot_s_flaml"] = median_of("flaml", "time_overshoot_s")
+    goals["median_overshoot_s_gmmtune"] = median_of("gmmtune", "time_overshoot_s")
     errors = [r for r in results if r.get("gmmtune_error") or r.get("flaml_error")]
     text = [
         "# gmmtune CFO vs FLAML CFO (scikit-learn GaussianMixture)",
@@ -433,6 +443,11 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
         f"- gmmtune best val AUC ≥ FLAML's (slack {AUC_SLACK:g}) on {wins}/{compared} datasets = "
         f"**{fmt(share and 100 * share, 1)} %** "
         f"(goal ≥ {100 * GOAL_SHARE:g} %: {'met' if goals['share_met'] else 'NOT met'})",
+        f"- Median summed fit time / wall time (≈ trials running at once): FLAML "
+        f"{fmt(goals['median_concurrency_flaml'], 2)}, gmmtune "
+        f"{fmt(goals['median_concurrency_gmmtune'], 2)}",
+        f"- Median time past the budget: FLAML {fmt(goals['median_overshoot_s_flaml'], 2)} s, "
+        f"gmmtune {fmt(goals['median_overshoot_s_gmmtune'], 2)} s",
     ]
     if errors:
         text += ["", "## Errors", ""]
