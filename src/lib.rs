@@ -10,5 +10,7 @@ pub mod data;
 pub mod eval;
 pub mod gmm;
 pub mod linalg;
+pub mod model_file;
 pub mod report;
+pub mod run;
 pub mod search;

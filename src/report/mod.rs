@@ -1,1 +1,3 @@
-//! placeholder
+//! Reports computed from a run's journal: the per-unit summary (JSON and CSV).
+
+pub mod summary;

@@ -1,0 +1,399 @@
+//! The search driver: runs every unit (dataset × strategy) of a run under its budget, in
+//! parallel, journals each trial as it finishes, and resumes from the journal.
+//!
+//! A unit replays its journaled trials through its strategy (asking for each configuration and
+//! telling the recorded result without fitting again), then runs live. Grid, random and fixed
+//! strategies run several trials of a unit at once; CFO runs its trials one after another, as
+//! its proposals depend on the previous results. Every trial's seed derives from the run seed,
+//! the dataset and the trial index, so grid and random results do not depend on `jobs`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use thiserror::Error;
+
+use crate::config::{Budget, RunConfig, StrategyEntry};
+use crate::data::Prepared;
+
+use super::journal::{JournalError, JournalWriter, StopReason, TrialRecord, TrialStatus, UnitRecord};
+use super::seed::derive_seed;
+use super::trial::{run_trial, TrialSettings};
+use super::{build_strategy, SearchError, Strategy, StrategySpec};
+
+/// Errors that stop a run (a failed trial does not: it is journaled as `failed`).
+#[derive(Debug, Error)]
+pub enum DriverError {
+    /// The journal could not be written; results computed so far are in the journal.
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// A strategy could not be built.
+    #[error("strategy `{strategy}`: {source}")]
+    Strategy {
+        strategy: String,
+        #[source]
+        source: SearchError,
+    },
+}
+
+/// What the driver reports while it runs (progress bars, log lines).
+pub trait Progress: Sync {
+    /// A unit starts (after its replay); `replayed` trials came from the journal.
+    fn unit_started(&self, dataset: &str, strategy: &str, budget: &Budget, replayed: usize);
+    /// A trial finished; `best` is the unit's best objective value so far.
+    fn trial_finished(&self, record: &TrialRecord, best: Option<f64>);
+    /// A unit finished.
+    fn unit_finished(&self, unit: &UnitRecord);
+}
+
+/// A progress sink that reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn unit_started(&self, _: &str, _: &str, _: &Budget, _: usize) {}
+    fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {}
+    fn unit_finished(&self, _: &UnitRecord) {}
+}
+
+/// The journals a run writes and what earlier runs left in them.
+pub struct RunJournals<'a> {
+    /// Appends trial records.
+    pub trials: &'a JournalWriter,
+    /// Appends unit records.
+    pub units: &'a JournalWriter,
+    /// Trials already journaled (empty for a fresh run).
+    pub previous_trials: Vec<TrialRecord>,
+    /// Units already finished (empty for a fresh run).
+    pub previous_units: Vec<UnitRecord>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Units finished in this call (earlier finished units are not repeated).
+    pub finished_units: Vec<UnitRecord>,
+    /// Whether the run stopped early because `interrupt` was set.
+    pub interrupted: bool,
+}
+
+/// Seed of trial `index` on `dataset`.
+pub fn trial_seed(run_seed: u64, dataset: &str, index: usize) -> u64 {
+    derive_seed(run_seed, &["trial", dataset], index as u64)
+}
+
+/// Seed of the strategy `strategy` on `dataset`.
+pub fn strategy_seed(run_seed: u64, dataset: &str, strategy: &str) -> u64 {
+    derive_seed(run_seed, &["strategy", dataset, strategy], 0)
+}
+
+fn settings_for(config: &RunConfig, entry: &StrategyEntry) -> TrialSettings {
+    TrialSettings {
+        fit: config.fit,
+        cost_model: config.cost_model,
+        threshold: config.threshold.clone(),
+        objective: entry.objective,
+        cv_folds: config.cv_folds,
+    }
+}
+
+/// Runs every unfinished unit of `config` on the prepared `datasets` (in the config's order).
+/// Stops taking new trials once `interrupt` is set.
+pub fn run_units(
+    config: &RunConfig,
+    datasets: &[Prepared],
+    journals: RunJournals<'_>,
+    jobs: usize,
+    interrupt: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, DriverError> {
+    let done: HashSet<(String, String)> = journals
+        .previous_units
+        .iter()
+        .map(|u| (u.dataset.clone(), u.strategy.clone()))
+        .collect();
+    let mut previous: HashMap<(String, String), BTreeMap<usize, TrialRecord>> = HashMap::new();
+    for r in journals.previous_trials {
+        previous
+            .entry((r.dataset.clone(), r.strategy.clone()))
+            .or_default()
+            .insert(r.trial, r);
+    }
+    let mut units = Vec::new();
+    for data in datasets {
+        for entry in &config.strategies {
+            let key = (data.name.clone(), entry.name.clone());
+            if done.contains(&key) {
+                continue;
+            }
+            let replay = previous.remove(&key).unwrap_or_default();
+            units.push((data, entry, replay));
+        }
+    }
+    let results: Mutex<Vec<Result<Option<UnitRecord>, DriverError>>> = Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        for (data, entry, replay) in units {
+            let results = &results;
+            let journals = (journals.trials, journals.units);
+            scope.spawn(move |_| {
+                let outcome = UnitRun::new(config, data, entry, replay, jobs)
+                    .and_then(|unit| unit.run(journals, interrupt, progress));
+                results
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(outcome);
+            });
+        }
+    });
+    let mut finished_units = Vec::new();
+    for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        if let Some(unit) = r? {
+            finished_units.push(unit);
+        }
+    }
+    Ok(RunOutcome {
+        finished_units,
+        interrupted: interrupt.load(Ordering::SeqCst),
+    })
+}
+
+/// The mutable state of one unit, shared by its workers under a lock.
+struct UnitState {
+    strategy: Box<dyn Strategy>,
+    /// Configurations asked during the replay whose trials were never journaled.
+    pending: Vec<(usize, super::GmmConfig)>,
+    /// Trials handed out (journaled ones included).
+    issued: usize,
+    /// Trials finished (journaled ones included).
+    finished: usize,
+    /// Best minimised objective so far.
+    best: Option<f64>,
+    stop: Option<StopReason>,
+    /// Seconds already spent in earlier runs of this unit.
+    earlier_s: f64,
+    clock: Option<Instant>,
+}
+
+impl UnitState {
+    fn elapsed(&self) -> f64 {
+        self.earlier_s + self.clock.map_or(0.0, |c| c.elapsed().as_secs_f64())
+    }
+}
+
+struct UnitRun<'a> {
+    config: &'a RunConfig,
+    data: &'a Prepared,
+    entry: &'a StrategyEntry,
+    settings: TrialSettings,
+    workers: usize,
+    replayed: usize,
+    state: Mutex<UnitState>,
+}
+
+impl<'a> UnitRun<'a> {
+    fn new(
+        config: &'a RunConfig,
+        data: &'a Prepared,
+        entry: &'a StrategyEntry,
+        replay: BTreeMap<usize, TrialRecord>,
+        jobs: usize,
+    ) -> Result<UnitRun<'a>, DriverError> {
+        let seed = strategy_seed(config.seed, &data.name, &entry.name);
+        let mut strategy =
+            build_strategy(&entry.spec, &config.space, seed).map_err(|source| {
+                DriverError::Strategy {
+                    strategy: entry.name.clone(),
+                    source,
+                }
+            })?;
+        let objective = entry.objective;
+        let last = replay.keys().next_back().copied();
+        let mut pending = Vec::new();
+        let mut best: Option<f64> = None;
+        let mut replayed = 0;
+        let mut earlier_s: f64 = 0.0;
+        if let Some(last) = last {
+            for index in 0..=last {
+                if entry.budget.trials.is_some_and(|t| index >= t) {
+                    break;
+                }
+                let Some(config) = strategy.ask() else { break };
+                match replay.get(&index) {
+                    Some(r) if r.config.signature() == config.signature() => {
+                        let value = objective.to_minimise(r.objective_value);
+                        strategy.tell(&config, value, r.fit_seconds);
+                        best = min_option(best, value);
+                        earlier_s = earlier_s.max(r.elapsed_s);
+                        replayed += 1;
+                    }
+                    _ => pending.push((index, config)),
+                }
+            }
+        }
+        let workers = match entry.spec {
+            StrategySpec::Cfo { .. } => 1,
+            _ => jobs.max(1),
+        };
+        Ok(UnitRun {
+            config,
+            data,
+            entry,
+            settings: settings_for(config, entry),
+            workers,
+            replayed,
+            state: Mutex::new(UnitState {
+                strategy,
+                pending,
+                issued: replayed,
+                finished: replayed,
+                best,
+                stop: None,
+                earlier_s,
+                clock: None,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, UnitState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands out the next trial, or records why the unit stops.
+    fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, super::GmmConfig)> {
+        let mut state = self.lock();
+        if state.stop.is_some() || interrupt.load(Ordering::SeqCst) {
+            return None;
+        }
+        state.clock.get_or_insert_with(Instant::now);
+        if self.entry.budget.trials.is_some_and(|t| state.issued >= t) {
+            state.stop = Some(StopReason::TrialBudget);
+            return None;
+        }
+        if self.entry.budget.time_s.is_some_and(|t| state.elapsed() >= t) {
+            state.stop = Some(StopReason::TimeBudget);
+            return None;
+        }
+        let next = if state.pending.is_empty() {
+            let index = state.issued;
+            state.strategy.ask().map(|c| (index, c))
+        } else {
+            Some(state.pending.remove(0))
+        };
+        match next {
+            Some(trial) => {
+                state.issued += 1;
+                Some(trial)
+            }
+            None => {
+                state.stop = Some(StopReason::Exhausted);
+                None
+            }
+        }
+    }
+
+    fn worker(
+        &self,
+        journals: (&JournalWriter, &JournalWriter),
+        interrupt: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> Result<(), DriverError> {
+        while let Some((index, gmm_config)) = self.next_trial(interrupt) {
+            let seed = trial_seed(self.config.seed, &self.data.name, index);
+            let outcome = run_trial(self.data, &gmm_config, &self.settings, seed);
+            let objective = self.entry.objective;
+            let (status, error, metrics) = match outcome.result {
+                Ok(m) => (TrialStatus::Ok, None, Some(m)),
+                Err(e) => (TrialStatus::Failed, Some(e), None),
+            };
+            let objective_value = metrics.as_ref().and_then(|m| m.objective_value(objective));
+            let mut state = self.lock();
+            let record = TrialRecord {
+                dataset: self.data.name.clone(),
+                strategy: self.entry.name.clone(),
+                trial: index,
+                config: gmm_config.clone(),
+                seed,
+                status,
+                error,
+                objective,
+                objective_value,
+                fit_seconds: outcome.fit_seconds,
+                elapsed_s: state.elapsed(),
+                metrics,
+            };
+            let value = objective.to_minimise(objective_value);
+            state.strategy.tell(&gmm_config, value, outcome.fit_seconds);
+            state.best = min_option(state.best, value);
+            state.finished += 1;
+            journals.0.append(&record)?;
+            let best = state
+                .best
+                .map(|b| if objective.higher_is_better() { -b } else { b });
+            drop(state);
+            progress.trial_finished(&record, best);
+        }
+        Ok(())
+    }
+
+    /// Runs the unit to its end; `None` when interrupted (the unit stays unfinished).
+    fn run(
+        self,
+        journals: (&JournalWriter, &JournalWriter),
+        interrupt: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> Result<Option<UnitRecord>, DriverError> {
+        progress.unit_started(
+            &self.data.name,
+            &self.entry.name,
+            &self.entry.budget,
+            self.replayed,
+        );
+        let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
+        rayon::scope(|scope| {
+            for _ in 0..self.workers {
+                let errors = &errors;
+                let this = &self;
+                scope.spawn(move |_| {
+                    if let Err(e) = this.worker(journals, interrupt, progress) {
+                        errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                    }
+                });
+            }
+        });
+        if let Some(e) = errors.into_inner().unwrap_or_else(|p| p.into_inner()).pop() {
+            return Err(e);
+        }
+        // Every worker has returned, so every trial handed out has finished; without a stop
+        // reason the unit was interrupted and stays unfinished.
+        let state = self.lock();
+        let Some(reason) = state.stop else {
+            return Ok(None);
+        };
+        let elapsed_s = state.elapsed();
+        let unit = UnitRecord {
+            dataset: self.data.name.clone(),
+            strategy: self.entry.name.clone(),
+            reason,
+            trials: state.finished,
+            elapsed_s,
+            time_overshoot_s: self
+                .entry
+                .budget
+                .time_s
+                .map_or(0.0, |t| (elapsed_s - t).max(0.0)),
+        };
+        drop(state);
+        journals.1.append(&unit)?;
+        progress.unit_finished(&unit);
+        Ok(Some(unit))
+    }
+}
+
+fn min_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}

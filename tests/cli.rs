@@ -1,0 +1,206 @@
+//! The `gmmtune` binary end to end: fit and score, bad input, and a run interrupted with Ctrl-C
+//! (SIGINT) and resumed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn gmmtune() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gmmtune"))
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("gmmtune runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A labelled CSV: two clusters, every 10th row an outlier.
+fn write_csv(dir: &Path, rows: usize) -> PathBuf {
+    let mut text = String::from("a,b,label\n");
+    for i in 0..rows {
+        let t = i as f64;
+        let (x, y) = if i % 10 == 0 {
+            (20.0 + t.sin() * 5.0, -15.0 + t.cos() * 5.0)
+        } else if i % 2 == 0 {
+            ((t * 0.37).sin(), (t * 0.71).cos())
+        } else {
+            (6.0 + (t * 0.53).sin(), 6.0 + (t * 0.29).cos())
+        };
+        text.push_str(&format!("{x},{y},{}\n", u8::from(i % 10 == 0)));
+    }
+    let path = dir.join("data.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn fit_then_score_writes_a_model_and_one_score_per_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_csv(tmp.path(), 200);
+    let model = tmp.path().join("model.json");
+    let out = run(gmmtune()
+        .args(["fit", "--n-components", "2", "--covariance-type", "diag", "--standardize"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--output")
+        .arg(&model));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    for key in ["covariance_type", "weights", "means", "covariances", "converged", "n_iter", "lower_bound", "standardization"] {
+        assert!(json.get(key).is_some(), "model.json lacks {key}");
+    }
+    assert_eq!(json["covariances"].as_array().unwrap().len(), 2, "diag: K×d");
+    assert_eq!(json["feature_names"], serde_json::json!(["a", "b"]));
+
+    let scores = tmp.path().join("scores.csv");
+    let out = run(gmmtune()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--output")
+        .arg(&scores));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.contains("log_likelihood") && header.contains("component"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 200);
+    // Outliers (every 10th row) are the least likely rows.
+    let mean = |pick: &dyn Fn(usize) -> bool| {
+        let v: Vec<f64> = rows.iter().enumerate().filter(|(i, _)| pick(*i)).map(|(_, r)| r[1]).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(mean(&|i| i % 10 == 0) < mean(&|i| i % 10 != 0) - 5.0);
+}
+
+#[test]
+fn bad_input_gets_a_message_naming_the_place_and_no_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "a,b,label\n1,2,0\n3,oops,0\n").unwrap();
+    let model = tmp.path().join("m.json");
+    let out = run(gmmtune().arg("fit").arg("--data").arg(&bad).arg("--output").arg(&model));
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(msg.contains("bad.csv") && msg.contains("line 3") && msg.contains('b'), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+
+    let out = run(gmmtune().args(["fit", "--data", "/no/such/file.csv", "--output"]).arg(&model));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/no/such/file.csv"), "{}", stderr(&out));
+
+    let data = write_csv(tmp.path(), 50);
+    let out = run(gmmtune()
+        .args(["fit", "--reg-covar", "-1"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--output")
+        .arg(&model));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("reg_covar"), "{}", stderr(&out));
+
+    std::fs::write(&model, r#"{"covariance_type": "full", "weights": [1.0]}"#).unwrap();
+    let out = run(gmmtune()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--output")
+        .arg(tmp.path().join("s.csv")));
+    assert!(!out.status.success());
+    let msg = stderr(&out);
+    assert!(msg.contains("m.json") && !msg.contains("panicked"), "{msg}");
+
+    let cfg = tmp.path().join("c.yaml");
+    std::fs::write(&cfg, "name: x\ndatasets: [wbc]\nstrategies: [{kind: grid, budgett: 1}]\n").unwrap();
+    let out = run(gmmtune().arg("run").arg(&cfg));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("budgett"), "{}", stderr(&out));
+}
+
+fn journal_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_csv(tmp.path(), 3000);
+    let cfg = tmp.path().join("run.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name: sigint\nseed: 1\ndatasets: [{{path: '{}', name: d}}]\n\
+             fit: {{max_iter: 300, tol: 0.0}}\n\
+             space: {{n_components: {{low: 1, high: 12}}, covariance_type: full, reg_covar: 1.0e-6, init: random_from_data}}\n\
+             strategies: [{{kind: random, budget: {{trials: 60}}}}]\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out_dir = tmp.path().join("out");
+    let journal = out_dir.join("trials.jsonl");
+    let mut child = gmmtune()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out_dir)
+        .args(["--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal_lines(&journal) < 3 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no trial finished");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = if child.try_wait().unwrap().is_none() {
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        true
+    } else {
+        false
+    };
+    let status = child.wait_with_output().unwrap();
+    let kept = journal_lines(&journal);
+    if interrupted && kept < 60 {
+        assert_eq!(status.status.code(), Some(130), "{}", stderr(&status));
+        assert!(out_dir.join("summary.csv").exists(), "summary written on Ctrl-C");
+        assert!(stderr(&status).contains("--resume"));
+    }
+    assert!(kept >= 3);
+
+    let out = run(gmmtune()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out_dir)
+        .args(["--resume", "--quiet"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut trials: Vec<u64> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["trial"].as_u64().unwrap())
+        .collect();
+    trials.sort_unstable();
+    assert_eq!(trials, (0..60).collect::<Vec<u64>>(), "every trial exactly once");
+}
