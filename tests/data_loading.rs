@@ -284,6 +284,15 @@ fn bad_label_cell() {
 }
 
 #[test]
+fn line_numbers_with_crlf_and_blank_lines() {
+    let (_, msg) = read_err("crlf_blank_line.csv", &ReadOptions::default());
+    assert_mentions(
+        &msg,
+        &["crlf_blank_line.csv", "line 4", "column `b`", "\"oops\""],
+    );
+}
+
+#[test]
 fn ragged_row() {
     let (err, msg) = read_err("ragged.csv", &ReadOptions::default());
     assert!(matches!(
@@ -407,7 +416,7 @@ fn standardizer_matches_scikit_learn() {
         )
         .unwrap()
     };
-    let s = Standardizer::fit(&matrix(&f.fit));
+    let s = Standardizer::fit(matrix(&f.fit).view());
     for j in 0..f.mean.len() {
         let tol = 1e-12 * f.mean[j].abs().max(1.0);
         assert!(
@@ -424,7 +433,7 @@ fn standardizer_matches_scikit_learn() {
         );
     }
     assert_eq!(s.scale[1], 1.0, "the constant column is left unscaled");
-    let z = s.transform(&matrix(&f.other)).unwrap();
+    let z = s.transform(matrix(&f.other).view()).unwrap();
     let expected = matrix(&f.other_transformed);
     for (a, b) in z.iter().zip(expected.iter()) {
         assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{a} vs {b}");

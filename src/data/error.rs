@@ -270,6 +270,16 @@ pub enum DataError {
         /// Rows in the train part.
         train_rows: usize,
     },
+    /// A table built in code has fields of mismatched lengths.
+    #[error("dataset `{dataset}` ({source_path}): inconsistent table: {reason}")]
+    InconsistentTable {
+        /// Dataset name.
+        dataset: String,
+        /// The table's file.
+        source_path: String,
+        /// Which lengths disagree.
+        reason: String,
+    },
     /// A part of the split has no rows.
     #[error("dataset `{dataset}` ({source_path}): the {part} part has no rows ({rows} rows in the table); {hint}")]
     EmptyPart {

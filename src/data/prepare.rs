@@ -128,6 +128,7 @@ pub fn prepare(
             source_path: table.source.clone(),
         })?;
     let rows = table.n_rows();
+    check_table(table, labels, name)?;
     let indices =
         protocol
             .split
@@ -151,10 +152,10 @@ pub fn prepare(
         });
     }
     let raw_fit = table.features.select(Axis(0), &fit_positions);
-    let standardizer = Standardizer::fit(&raw_fit);
-    let fit_rows = standardizer.transform(&raw_fit)?;
+    let standardizer = Standardizer::fit(raw_fit.view());
+    let fit_rows = standardizer.transform(raw_fit.view())?;
     let part = |rows: Vec<usize>| -> Result<Part, DataError> {
-        let x = standardizer.transform(&table.features.select(Axis(0), &rows))?;
+        let x = standardizer.transform(table.features.select(Axis(0), &rows).view())?;
         let part_labels = rows.iter().map(|&row| labels[row]).collect();
         Ok(Part {
             x,
@@ -176,6 +177,36 @@ pub fn prepare(
         test: part(test)?,
         standardizer,
     })
+}
+
+/// Guards against hand-built tables whose fields disagree in length.
+fn check_table(table: &Table, labels: &[bool], name: &str) -> Result<(), DataError> {
+    let rows = table.n_rows();
+    let mut problems = Vec::new();
+    if labels.len() != rows {
+        problems.push(format!("{} labels for {rows} rows", labels.len()));
+    }
+    if let Some(split) = &table.split {
+        if split.len() != rows {
+            problems.push(format!("{} split tags for {rows} rows", split.len()));
+        }
+    }
+    if table.feature_names.len() != table.n_features() {
+        problems.push(format!(
+            "{} feature names for {} feature columns",
+            table.feature_names.len(),
+            table.n_features()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(DataError::InconsistentTable {
+            dataset: name.to_owned(),
+            source_path: table.source.clone(),
+            reason: problems.join(", "),
+        })
+    }
 }
 
 fn check_parts(
@@ -321,6 +352,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("part has no rows"), "{msg}");
+    }
+
+    #[test]
+    fn inconsistent_tables_are_rejected() {
+        let mut t = table(10, |_| false);
+        t.labels = Some(vec![false; 12]);
+        t.feature_names.pop();
+        let msg = prepare(&t, "toy", &Protocol::default(), 0)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("12 labels for 10 rows"), "{msg}");
+        assert!(
+            msg.contains("1 feature names for 2 feature columns"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Per-feature standardisation: `(x - mean) / scale`, as scikit-learn's `StandardScaler`.
 
-use ndarray::{Array2, ArrayBase, Axis, Data, Ix2};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
@@ -14,10 +14,10 @@ use super::error::DataError;
 /// ```
 /// use gmmtune::data::Standardizer;
 /// use ndarray::array;
-/// let fit = Standardizer::fit(&array![[1.0, 5.0], [3.0, 5.0]]);
+/// let fit = Standardizer::fit(array![[1.0, 5.0], [3.0, 5.0]].view());
 /// assert_eq!(fit.mean, [2.0, 5.0]);
 /// assert_eq!(fit.scale, [1.0, 1.0]); // std 1, and a constant column
-/// let z = fit.transform(&array![[4.0, 6.0]]).unwrap();
+/// let z = fit.transform(array![[4.0, 6.0]].view()).unwrap();
 /// assert_eq!(z, array![[2.0, 1.0]]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Fits mean and scale on the rows of `x`. With no rows every mean is 0 and every scale 1.
-    pub fn fit<S: Data<Elem = f64>>(x: &ArrayBase<S, Ix2>) -> Standardizer {
+    pub fn fit(x: ArrayView2<'_, f64>) -> Standardizer {
         let n = x.nrows();
         let d = x.ncols();
         if n == 0 {
@@ -79,10 +79,7 @@ impl Standardizer {
     }
 
     /// Returns `(x - mean) / scale`; fails when `x` does not have the fitted number of columns.
-    pub fn transform<S: Data<Elem = f64>>(
-        &self,
-        x: &ArrayBase<S, Ix2>,
-    ) -> Result<Array2<f64>, DataError> {
+    pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, DataError> {
         if x.ncols() != self.n_features() || self.scale.len() != self.n_features() {
             return Err(DataError::WidthMismatch {
                 expected: self.n_features(),
@@ -118,12 +115,12 @@ mod tests {
     #[test]
     fn population_std_and_centring() {
         let x = array![[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]];
-        let s = Standardizer::fit(&x);
+        let s = Standardizer::fit(x.view());
         assert_eq!(s.mean, [2.5, 25.0]);
         let std0 = (1.25f64).sqrt();
         assert!((s.scale[0] - std0).abs() < 1e-15);
         assert!((s.scale[1] - 10.0 * std0).abs() < 1e-13);
-        let z = s.transform(&x).unwrap();
+        let z = s.transform(x.view()).unwrap();
         for column in z.axis_iter(Axis(1)) {
             let mean = column.sum() / 4.0;
             let var = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
@@ -135,31 +132,31 @@ mod tests {
     #[test]
     fn constant_columns_get_scale_one() {
         let x = Array2::from_elem((1000, 2), 0.1);
-        let s = Standardizer::fit(&x);
+        let s = Standardizer::fit(x.view());
         assert_eq!(s.scale, [1.0, 1.0]);
-        let z = s.transform(&x).unwrap();
+        let z = s.transform(x.view()).unwrap();
         assert!(z.iter().all(|v| v.abs() < 1e-12));
     }
 
     #[test]
     fn tiny_but_real_spread_is_kept() {
         let x = array![[1e-6], [2e-6], [3e-6]];
-        let s = Standardizer::fit(&x);
+        let s = Standardizer::fit(x.view());
         assert!((s.scale[0] - (2.0f64 / 3.0).sqrt() * 1e-6).abs() < 1e-20);
     }
 
     #[test]
     fn non_finite_statistics_fall_back() {
         let x = array![[f64::MAX], [f64::MAX]];
-        let s = Standardizer::fit(&x);
+        let s = Standardizer::fit(x.view());
         assert_eq!(s.scale, [1.0]);
         assert_eq!(s.mean, [0.0]);
     }
 
     #[test]
     fn width_mismatch_is_an_error() {
-        let s = Standardizer::fit(&array![[1.0, 2.0], [3.0, 4.0]]);
-        let err = s.transform(&array![[1.0, 2.0, 3.0]]).unwrap_err();
+        let s = Standardizer::fit(array![[1.0, 2.0], [3.0, 4.0]].view());
+        let err = s.transform(array![[1.0, 2.0, 3.0]].view()).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("fitted on 2 features"), "{msg}");
         assert!(msg.contains("has 3 columns"), "{msg}");
@@ -167,14 +164,14 @@ mod tests {
 
     #[test]
     fn empty_fit_is_identity() {
-        let s = Standardizer::fit(&Array2::<f64>::zeros((0, 3)));
+        let s = Standardizer::fit(Array2::<f64>::zeros((0, 3)).view());
         assert_eq!(s.mean, [0.0; 3]);
         assert_eq!(s.scale, [1.0; 3]);
     }
 
     #[test]
     fn serde_round_trip() {
-        let s = Standardizer::fit(&array![[1.0, 2.0], [3.0, 5.0]]);
+        let s = Standardizer::fit(array![[1.0, 2.0], [3.0, 5.0]].view());
         let json = serde_json::to_string(&s).unwrap();
         let back: Standardizer = serde_json::from_str(&json).unwrap();
         assert_eq!(s, back);

@@ -148,8 +148,8 @@ impl Table {
 
 /// Reads a CSV or gzip-compressed CSV file with a header line into a [`Table`].
 ///
-/// The file is treated as gzip when its name ends in `.gz` or it starts with the gzip magic
-/// bytes.
+/// A file that starts with the gzip magic bytes is decompressed on the fly (whatever its name);
+/// a file named `*.gz` without them is reported as [`DataError::NotGzip`].
 ///
 /// ```
 /// use gmmtune::data::{read_table, ReadOptions};
@@ -182,11 +182,10 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError
     let mut tags: Vec<SplitTag> = Vec::new();
     let mut rows = 0usize;
     while read_record(&mut reader, &mut record, path)? {
-        let line = record_line(&record);
         if record.len() != header.len() {
             return Err(DataError::RaggedRow {
                 path: path.to_owned(),
-                line,
+                line: record_line(&record, path),
                 expected: header.len(),
                 found: record.len(),
             });
@@ -196,13 +195,13 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError
             match layout.roles[index] {
                 Role::Feature => {
                     let value = parse_number(field).map_err(|problem| {
-                        invalid_cell(path, line, &header[index], field, problem, Role::Feature)
+                        invalid_cell(&record, path, &header[index], field, problem, Role::Feature)
                     })?;
                     values.push(value);
                 }
                 Role::Label => {
                     let value = parse_number(field).map_err(|problem| {
-                        invalid_cell(path, line, &header[index], field, problem, Role::Label)
+                        invalid_cell(&record, path, &header[index], field, problem, Role::Label)
                     })?;
                     labels.push(value != 0.0);
                 }
@@ -210,7 +209,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError
                     let tag = SplitTag::parse_bytes(field).ok_or_else(|| {
                         DataError::InvalidSplitValue {
                             path: path.to_owned(),
-                            line,
+                            line: record_line(&record, path),
                             column: header[index].clone(),
                             text: cell_text(field),
                         }
@@ -388,7 +387,9 @@ fn read_record<R: Read>(
 }
 
 fn csv_error(error: csv::Error, path: &Path) -> DataError {
-    let line = error.position().map(|p| p.line());
+    let line = error
+        .position()
+        .map(|p| locate_line(path, p.byte()).unwrap_or(p.line()));
     match error.into_kind() {
         csv::ErrorKind::Io(source) => DataError::Read {
             path: path.to_owned(),
@@ -403,36 +404,61 @@ fn csv_error(error: csv::Error, path: &Path) -> DataError {
     }
 }
 
-fn record_line(record: &csv::ByteRecord) -> u64 {
-    record.position().map_or(0, |p| p.line())
+/// The 1-based line on which `record` starts. Only called when reporting an error.
+fn record_line(record: &csv::ByteRecord, path: &Path) -> u64 {
+    record
+        .position()
+        .map_or(0, |p| locate_line(path, p.byte()).unwrap_or(p.line()))
+}
+
+/// The 1-based line of the first content byte at or after `offset`, counting `\n`, `\r\n` and a
+/// lone `\r` as one line break each.
+///
+/// The CSV parser's own line numbers are off after blank lines and for CRLF or CR line endings
+/// (its record offset points at the line break that ends the previous record), so the line is
+/// recomputed by scanning the (decompressed) file again. That only happens for an error.
+fn locate_line(path: &Path, offset: u64) -> Option<u64> {
+    let mut input = BufReader::new(open_input(path).ok()?);
+    let mut breaks = 0u64;
+    let mut position = 0u64;
+    let mut previous = 0u8;
+    loop {
+        let buffer = input.fill_buf().ok()?;
+        if buffer.is_empty() {
+            return Some(breaks + 1);
+        }
+        for &byte in buffer {
+            let is_break_byte = byte == b'\n' || byte == b'\r';
+            if position >= offset && !is_break_byte {
+                return Some(breaks + 1);
+            }
+            if byte == b'\r' || (byte == b'\n' && previous != b'\r') {
+                breaks += 1;
+            }
+            previous = byte;
+            position += 1;
+        }
+        let consumed = buffer.len();
+        input.consume(consumed);
+    }
 }
 
 fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, DataError> {
-    let mut names: Vec<String> = Vec::with_capacity(record.len());
-    for (index, field) in record.iter().enumerate() {
-        let field = if index == 0 {
-            field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
-        } else {
-            field
-        };
-        let name = String::from_utf8_lossy(field.trim_ascii()).into_owned();
-        if name.is_empty() {
-            return Err(DataError::EmptyColumnName {
-                path: path.to_owned(),
-                position: index + 1,
-            });
-        }
-        if let Some(first) = names.iter().position(|n| *n == name) {
-            return Err(DataError::DuplicateColumn {
-                path: path.to_owned(),
-                name,
-                first: first + 1,
-                second: index + 1,
-            });
-        }
-        names.push(name);
-    }
-    if names.iter().all(|name| name.parse::<f64>().is_ok()) {
+    let names: Vec<String> = record
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let field = if index == 0 {
+                field.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(field)
+            } else {
+                field
+            };
+            String::from_utf8_lossy(field.trim_ascii()).into_owned()
+        })
+        .collect();
+    // A headerless file first: its numbers would otherwise look like empty or duplicate names.
+    let numeric = |name: &String| name.is_empty() || name.parse::<f64>().is_ok();
+    if names.iter().all(numeric) && names.iter().any(|name| !name.is_empty()) {
         let mut first_fields = names.iter().take(5).cloned().collect::<Vec<_>>().join(",");
         if names.len() > 5 {
             first_fields.push_str(",...");
@@ -441,6 +467,22 @@ fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, Da
             path: path.to_owned(),
             first_fields,
         });
+    }
+    for (index, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            return Err(DataError::EmptyColumnName {
+                path: path.to_owned(),
+                position: index + 1,
+            });
+        }
+        if let Some(first) = names[..index].iter().position(|n| n == name) {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_owned(),
+                name: name.clone(),
+                first: first + 1,
+                second: index + 1,
+            });
+        }
     }
     Ok(names)
 }
@@ -475,8 +517,8 @@ fn cell_text(field: &[u8]) -> String {
 }
 
 fn invalid_cell(
+    record: &csv::ByteRecord,
     path: &Path,
-    line: u64,
     column: &str,
     field: &[u8],
     problem: CellProblem,
@@ -494,7 +536,7 @@ fn invalid_cell(
     };
     DataError::InvalidCell {
         path: PathBuf::from(path),
-        line,
+        line: record_line(record, path),
         column: column.to_owned(),
         text: cell_text(field),
         problem,
@@ -606,9 +648,45 @@ mod tests {
     }
 
     #[test]
+    fn crlf_and_quoted_fields() {
+        let text = "\"a\",\"b, c\",label\r\n\"1.5\", 2 ,0\r\n3,4,1\r\n";
+        let table = read(text, &ReadOptions::default()).unwrap();
+        assert_eq!(table.feature_names, ["a", "b, c"]);
+        assert_eq!(table.features, ndarray::array![[1.5, 2.0], [3.0, 4.0]]);
+        let msg = message("a,label\r\n1,0\r\nx,0\r\n", &ReadOptions::default());
+        assert!(msg.contains("line 3"), "{msg}");
+    }
+
+    #[test]
     fn line_numbers_count_blank_lines() {
         let msg = message("a,label\n1,0\n\n\n2,0\nz,0\n", &ReadOptions::default());
         assert!(msg.contains("line 6"), "{msg}");
+        // The first row after blank lines.
+        let msg = message("a,label\n1,0\n\n\nz,0\n", &ReadOptions::default());
+        assert!(msg.contains("line 5"), "{msg}");
+        for ending in ["\r\n", "\r"] {
+            let text = ["a,label", "1,0", "", "2,0", "z,0", ""].join(ending);
+            let msg = message(&text, &ReadOptions::default());
+            assert!(msg.contains("line 5"), "{ending:?}: {msg}");
+            let text = ["a,b,label", "1,2,0", "1,2", ""].join(ending);
+            let msg = message(&text, &ReadOptions::default());
+            assert!(msg.contains("line 3"), "{ending:?}: {msg}");
+        }
+    }
+
+    #[test]
+    fn line_of_a_row_spanning_lines_is_its_first_line() {
+        let msg = message(
+            "name,a,label\n\"two\nlines\",1,0\nx,y,0\n",
+            &ReadOptions {
+                exclude_columns: vec!["name".into()],
+                ..ReadOptions::default()
+            },
+        );
+        assert!(
+            msg.contains("line 4") && msg.contains("column `a`"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -625,6 +703,11 @@ mod tests {
         assert!(msg.contains("the file is empty"), "{msg}");
         let msg = message("1,2,3\n4,5,6\n", &ReadOptions::default());
         assert!(msg.contains("no header"), "{msg}");
+        let msg = message("0,0,,1\n4,5,6,7\n", &ReadOptions::default());
+        assert!(
+            msg.contains("no header") && msg.contains("(0,0,,1)"),
+            "{msg}"
+        );
         let msg = message("a,b,a\n1,2,3\n", &ReadOptions::default());
         assert!(msg.contains("duplicate column name `a`"), "{msg}");
         assert!(msg.contains("columns 1 and 3"), "{msg}");

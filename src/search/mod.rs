@@ -1,10 +1,28 @@
-//! Searching GMM hyperparameters: the space, the strategies (fixed, grid, random, CFO), the
-//! objectives, one trial's evaluation, the journal and the driver that runs budgeted searches.
+//! Searching GMM hyperparameters: the space, the ask/tell [`Strategy`] trait and its
+//! implementations (fixed list, grid, random, CFO), the objectives, one trial's evaluation, the
+//! journal and the driver that runs budgeted, resumable searches.
 
+mod cfo;
 pub mod driver;
+mod flow2;
+mod grid;
 pub mod journal;
 mod objective;
+mod random;
 pub mod seed;
+mod space;
+mod strategy;
 pub mod trial;
 
+pub use cfo::{Cfo, CfoStatus};
+pub use grid::GridSearch;
 pub use objective::Objective;
+pub use random::RandomSearch;
+pub use space::{
+    Choice, Dimension, GmmConfig, Range, RangeSpec, SearchError, SearchSpace, SearchSpaceSpec,
+    ValueSpec,
+};
+pub use strategy::{
+    build_strategy, FixedList, GmmConfigSpec, LowCostSpec, Strategy, StrategySpec,
+    DEFAULT_MAX_FAILURE,
+};

@@ -1,0 +1,475 @@
+//! k-means used to initialise mixtures, with scikit-learn's semantics.
+//!
+//! * [`kmeans_plusplus`] is scikit-learn's greedy k-means++ seeding: the first centre is a
+//!   uniformly drawn row; every further centre is the best of `2 + ⌊ln k⌋` candidates drawn with
+//!   probability proportional to the squared distance to the nearest centre so far, "best"
+//!   meaning the smallest total potential (sum of squared distances to the nearest centre).
+//! * [`kmeans_labels`] is `KMeans(n_clusters=k, n_init=1)`: k-means++ seeding, then Lloyd
+//!   iterations (at most 300) until the labels no longer change or the squared centre shift is
+//!   at most `1e-4 ×` the mean per-feature variance; the labels of the final centres are returned.
+//!
+//! Empty clusters are relocated like scikit-learn: each empty cluster takes the point that is
+//! farthest from its own centre (the farthest point for the first empty cluster, the second
+//! farthest for the second, ...), which is moved out of its cluster's sum.
+//!
+//! Work is split into fixed blocks of rows processed in parallel with rayon; per-block partial
+//! results are combined in block order, so the results do not depend on the number of threads.
+//! Lloyd's assignment step works on centred data with the GEMM form
+//! `‖c‖² − 2 x·c` (the `‖x‖²` term does not change the arg-min).
+
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::Rng;
+use rayon::prelude::*;
+
+/// Rows per parallel work item; fixed so that results do not depend on the thread count.
+const BLOCK_ROWS: usize = 256;
+/// scikit-learn's `KMeans.max_iter` default.
+const MAX_ITER: usize = 300;
+/// scikit-learn's `KMeans.tol` default, relative to the mean per-feature variance.
+const RELATIVE_TOL: f64 = 1e-4;
+
+/// Row indices of `k` k-means++ seeds of `x`, in the order they were chosen.
+///
+/// Seeds are distinct rows whenever `x` has at least `k` distinct rows: candidates are drawn
+/// only among rows at a positive distance from every centre so far. When every row coincides
+/// with a centre already (fewer distinct rows than `k`), the next seed is a uniformly drawn row
+/// not chosen yet (any row if `k` exceeds the number of rows). Returns an empty vector when `k`
+/// is 0 or `x` has no rows.
+pub(crate) fn kmeans_plusplus<R: Rng + ?Sized>(
+    x: ArrayView2<f64>,
+    k: usize,
+    rng: &mut R,
+) -> Vec<usize> {
+    let n = x.nrows();
+    if k == 0 || n == 0 {
+        return Vec::new();
+    }
+    let n_local_trials = 2 + (k as f64).ln().floor() as usize;
+    let mut seeds = Vec::with_capacity(k);
+    let first = rng.random_range(0..n);
+    seeds.push(first);
+    let mut closest = vec![0.0; n];
+    distances_to_row(x, x.row(first), None, &mut closest);
+
+    let mut candidate_dist: Vec<Vec<f64>> = vec![vec![0.0; n]; n_local_trials];
+    let mut cumulative = vec![0.0; n];
+    while seeds.len() < k {
+        let mut running = 0.0;
+        for (c, &d) in cumulative.iter_mut().zip(&closest) {
+            running += d;
+            *c = running;
+        }
+        let total = running;
+        if total.is_nan() || total <= 0.0 {
+            // Every row coincides with a centre: all distances stay zero.
+            seeds.push(uniform_unchosen_row(n, &seeds, rng));
+            continue;
+        }
+        let candidates: Vec<usize> = (0..n_local_trials)
+            .map(|_| {
+                let r = rng.random::<f64>() * total;
+                // First row whose cumulative potential exceeds r: its own distance is > 0.
+                cumulative.partition_point(|&c| c <= r).min(n - 1)
+            })
+            .collect();
+        let mut best: Option<(usize, f64)> = None;
+        for (t, &cand) in candidates.iter().enumerate() {
+            let pot = distances_to_row(x, x.row(cand), Some(&closest), &mut candidate_dist[t]);
+            if best.is_none_or(|(_, b)| pot < b) {
+                best = Some((t, pot));
+            }
+        }
+        let (t, _) = best.unwrap_or((0, 0.0));
+        seeds.push(candidates[t]);
+        std::mem::swap(&mut closest, &mut candidate_dist[t]);
+    }
+    seeds
+}
+
+/// Labels (`0..k`) of one k-means run on `x`, as `KMeans(n_clusters=k, n_init=1)`.
+///
+/// Returns all zeros when `k ≤ 1` and an empty array when `x` has no rows.
+pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
+    x: ArrayView2<f64>,
+    k: usize,
+    rng: &mut R,
+) -> Array1<usize> {
+    let (n, d) = x.dim();
+    if n == 0 || k <= 1 || d == 0 {
+        return Array1::zeros(n);
+    }
+    let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
+    let tol = RELATIVE_TOL * mean_variance(x, mean.view());
+
+    let seeds = kmeans_plusplus(x, k, rng);
+    let mut centres = Array2::zeros((k, d));
+    for (c, &row) in seeds.iter().enumerate() {
+        let mut centre = centres.row_mut(c);
+        centre.assign(&x.row(row));
+        centre -= &mean;
+    }
+
+    let mut labels = vec![0usize; n];
+    let mut labels_old = vec![usize::MAX; n];
+    let mut strict_convergence = false;
+    for _ in 0..MAX_ITER {
+        let (mut sums, mut counts) = assign_and_sum(x, mean.view(), centres.view(), &mut labels);
+        if counts.contains(&0) {
+            relocate_empty_clusters(
+                x,
+                mean.view(),
+                centres.view(),
+                &labels,
+                &mut sums,
+                &mut counts,
+            );
+        }
+        let mut new_centres = centres.clone();
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let mut row = new_centres.row_mut(c);
+                row.assign(&sums.row(c));
+                row /= count as f64;
+            }
+        }
+        let shift: f64 = (&new_centres - &centres).iter().map(|v| v * v).sum();
+        centres = new_centres;
+        if labels == labels_old {
+            strict_convergence = true;
+            break;
+        }
+        if shift <= tol {
+            break;
+        }
+        labels_old.copy_from_slice(&labels);
+    }
+    if !strict_convergence {
+        assign_and_sum(x, mean.view(), centres.view(), &mut labels);
+    }
+    Array1::from(labels)
+}
+
+/// Fills `out[i]` with `‖x_i − c‖²`, or with `min(floor[i], ‖x_i − c‖²)` when `floor` is
+/// given, and returns the sum of `out` (summed per block, blocks in order).
+fn distances_to_row(
+    x: ArrayView2<f64>,
+    c: ArrayView1<f64>,
+    floor: Option<&[f64]>,
+    out: &mut [f64],
+) -> f64 {
+    let partials: Vec<f64> = out
+        .par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let start = b * BLOCK_ROWS;
+            let mut sum = 0.0;
+            for (i, o) in chunk.iter_mut().enumerate() {
+                let row = x.row(start + i);
+                let mut dist = squared_distance(row, c);
+                if let Some(f) = floor {
+                    dist = dist.min(f[start + i]);
+                }
+                *o = dist;
+                sum += dist;
+            }
+            sum
+        })
+        .collect();
+    partials.iter().sum()
+}
+
+fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
+    a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
+}
+
+/// A uniformly drawn row index not in `chosen` (any row if all are chosen).
+fn uniform_unchosen_row<R: Rng + ?Sized>(n: usize, chosen: &[usize], rng: &mut R) -> usize {
+    let free: Vec<usize> = (0..n).filter(|i| !chosen.contains(i)).collect();
+    if free.is_empty() {
+        rng.random_range(0..n)
+    } else {
+        free[rng.random_range(0..free.len())]
+    }
+}
+
+/// Mean over features of the (population) variance of each feature.
+fn mean_variance(x: ArrayView2<f64>, mean: ArrayView1<f64>) -> f64 {
+    let (n, d) = x.dim();
+    let mut var = Array1::<f64>::zeros(d);
+    for row in x.outer_iter() {
+        for ((v, &xi), &m) in var.iter_mut().zip(row.iter()).zip(mean.iter()) {
+            *v += (xi - m) * (xi - m);
+        }
+    }
+    var.sum() / (n as f64 * d as f64)
+}
+
+/// Assigns every row to its nearest centre (ties go to the lowest index) and returns the
+/// per-cluster sums of the centred rows and the cluster sizes. `centres` are centred by `mean`.
+fn assign_and_sum(
+    x: ArrayView2<f64>,
+    mean: ArrayView1<f64>,
+    centres: ArrayView2<f64>,
+    labels: &mut [usize],
+) -> (Array2<f64>, Vec<usize>) {
+    let (k, d) = centres.dim();
+    let centre_norms: Vec<f64> = centres
+        .outer_iter()
+        .map(|c| c.iter().map(|v| v * v).sum())
+        .collect();
+    let centres_t = centres.t();
+    let partials: Vec<(Array2<f64>, Vec<usize>)> = labels
+        .par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, block_labels)| {
+            let start = b * BLOCK_ROWS;
+            let rows = block_labels.len();
+            let mut block = x.slice(s![start..start + rows, ..]).to_owned();
+            block -= &mean;
+            let dots = block.dot(&centres_t);
+            let mut sums = Array2::<f64>::zeros((k, d));
+            let mut counts = vec![0usize; k];
+            for (i, label) in block_labels.iter_mut().enumerate() {
+                let mut best = 0;
+                let mut best_dist = f64::INFINITY;
+                for (c, &norm) in centre_norms.iter().enumerate() {
+                    let dist = norm - 2.0 * dots[[i, c]];
+                    if dist < best_dist {
+                        best_dist = dist;
+                        best = c;
+                    }
+                }
+                *label = best;
+                counts[best] += 1;
+                let mut sum = sums.row_mut(best);
+                sum += &block.row(i);
+            }
+            (sums, counts)
+        })
+        .collect();
+    let mut sums = Array2::<f64>::zeros((k, d));
+    let mut counts = vec![0usize; k];
+    for (block_sums, block_counts) in partials {
+        sums += &block_sums;
+        for (c, n) in counts.iter_mut().zip(block_counts) {
+            *c += n;
+        }
+    }
+    (sums, counts)
+}
+
+/// scikit-learn's relocation of empty clusters: the `e` empty clusters take the `e` points
+/// farthest from their assigned (old) centre, farthest first; each point is removed from its
+/// cluster's sum. Labels are not changed (the next assignment step does that).
+fn relocate_empty_clusters(
+    x: ArrayView2<f64>,
+    mean: ArrayView1<f64>,
+    centres: ArrayView2<f64>,
+    labels: &[usize],
+    sums: &mut Array2<f64>,
+    counts: &mut [usize],
+) {
+    let empty: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] == 0).collect();
+    let n = labels.len();
+    let mut distances = vec![0.0; n];
+    distances
+        .par_chunks_mut(BLOCK_ROWS)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let start = b * BLOCK_ROWS;
+            for (i, out) in chunk.iter_mut().enumerate() {
+                let r = start + i;
+                let centre = centres.row(labels[r]);
+                *out = x
+                    .row(r)
+                    .iter()
+                    .zip(mean.iter())
+                    .zip(centre.iter())
+                    .map(|((&xi, &m), &c)| (xi - m - c) * (xi - m - c))
+                    .sum();
+            }
+        });
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
+    for (&cluster, &far) in empty.iter().zip(order.iter()) {
+        let point = &x.row(far) - &mean;
+        let old = labels[far];
+        let mut old_sum = sums.row_mut(old);
+        old_sum -= &point;
+        counts[old] -= 1;
+        sums.row_mut(cluster).assign(&point);
+        counts[cluster] = 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use std::collections::{HashMap, HashSet};
+
+    /// `per_blob` rows around each centre, blob after blob, with unit noise scaled by `spread`.
+    fn blobs(centres: &[[f64; 3]], per_blob: usize, spread: f64, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut x = Array2::zeros((centres.len() * per_blob, 3));
+        for (b, centre) in centres.iter().enumerate() {
+            for i in 0..per_blob {
+                for j in 0..3 {
+                    let noise: f64 = StandardNormal.sample(&mut rng);
+                    x[[b * per_blob + i, j]] = centre[j] + spread * noise;
+                }
+            }
+        }
+        x
+    }
+
+    const CENTRES: [[f64; 3]; 4] = [
+        [0.0, 0.0, 0.0],
+        [20.0, 0.0, 0.0],
+        [0.0, 20.0, 5.0],
+        [-15.0, -10.0, 20.0],
+    ];
+
+    fn rng(seed: u64) -> Xoshiro256PlusPlus {
+        Xoshiro256PlusPlus::seed_from_u64(seed)
+    }
+
+    /// True when `labels` split the rows exactly like the blobs do (up to renaming).
+    fn recovers_blobs(labels: &Array1<usize>, n_blobs: usize, per_blob: usize) -> bool {
+        let mut map = HashMap::new();
+        for (i, &l) in labels.iter().enumerate() {
+            let blob = i / per_blob;
+            if *map.entry(blob).or_insert(l) != l {
+                return false;
+            }
+        }
+        map.values().collect::<HashSet<_>>().len() == n_blobs
+    }
+
+    #[test]
+    fn seeds_are_distinct_rows() {
+        let x = blobs(&CENTRES, 50, 1.0, 1);
+        for k in [1, 2, 4, 9, 30] {
+            for seed in 0..5 {
+                let seeds = kmeans_plusplus(x.view(), k, &mut rng(seed));
+                assert_eq!(seeds.len(), k);
+                assert!(seeds.iter().all(|&i| i < x.nrows()));
+                assert_eq!(
+                    seeds.iter().collect::<HashSet<_>>().len(),
+                    k,
+                    "k={k} seed={seed}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn seeding_picks_one_row_per_separated_blob() {
+        let x = blobs(&CENTRES, 40, 0.5, 2);
+        for seed in 0..10 {
+            let seeds = kmeans_plusplus(x.view(), 4, &mut rng(seed));
+            let blobs_hit: HashSet<usize> = seeds.iter().map(|&i| i / 40).collect();
+            assert_eq!(blobs_hit.len(), 4, "seed {seed}: {seeds:?}");
+        }
+    }
+
+    #[test]
+    fn seeding_with_fewer_distinct_rows_than_k_still_returns_distinct_rows() {
+        let x = array![[1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [5.0, 5.0]];
+        let seeds = kmeans_plusplus(x.view(), 4, &mut rng(3));
+        assert_eq!(seeds.iter().collect::<HashSet<_>>().len(), 4);
+    }
+
+    #[test]
+    fn separated_blobs_are_recovered() {
+        let x = blobs(&CENTRES, 60, 1.0, 4);
+        for seed in 0..5 {
+            let labels = kmeans_labels(x.view(), 4, &mut rng(seed));
+            assert!(recovers_blobs(&labels, 4, 60), "seed {seed}: {labels}");
+        }
+    }
+
+    #[test]
+    fn blobs_far_from_the_origin_are_recovered() {
+        let mut x = blobs(&CENTRES, 60, 1.0, 5);
+        x += 1e7;
+        let labels = kmeans_labels(x.view(), 4, &mut rng(0));
+        assert!(recovers_blobs(&labels, 4, 60), "{labels}");
+    }
+
+    #[test]
+    fn deterministic_with_the_seed_and_any_thread_count() {
+        // More rows than one block so that the parallel split matters.
+        let x = blobs(&CENTRES, 400, 4.0, 6);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| {
+                    (
+                        kmeans_plusplus(x.view(), 6, &mut rng(11)),
+                        kmeans_labels(x.view(), 6, &mut rng(11)),
+                    )
+                })
+        };
+        let one = run(1);
+        assert_eq!(one, run(3));
+        assert_eq!(one, run(1));
+        assert_ne!(one.1, kmeans_labels(x.view(), 6, &mut rng(12)));
+    }
+
+    #[test]
+    fn k_equal_to_the_number_of_rows_gives_each_row_its_own_cluster() {
+        let x = blobs(&CENTRES, 5, 1.0, 7);
+        let labels = kmeans_labels(x.view(), x.nrows(), &mut rng(0));
+        let distinct: HashSet<usize> = labels.iter().copied().collect();
+        assert_eq!(distinct.len(), x.nrows());
+        assert!(labels.iter().all(|&l| l < x.nrows()));
+    }
+
+    #[test]
+    fn one_cluster_and_empty_data_are_trivial() {
+        let x = blobs(&CENTRES, 5, 1.0, 8);
+        assert!(kmeans_labels(x.view(), 1, &mut rng(0))
+            .iter()
+            .all(|&l| l == 0));
+        let empty = Array2::<f64>::zeros((0, 3));
+        assert_eq!(kmeans_labels(empty.view(), 3, &mut rng(0)).len(), 0);
+        assert!(kmeans_plusplus(empty.view(), 3, &mut rng(0)).is_empty());
+    }
+
+    #[test]
+    fn lloyd_reaches_the_two_means_of_a_line() {
+        // Two obvious groups; whatever the seeds, Lloyd ends at {0,1,2} vs {10,11,12}.
+        let x = array![[0.0], [1.0], [2.0], [10.0], [11.0], [12.0]];
+        for seed in 0..10 {
+            let labels = kmeans_labels(x.view(), 2, &mut rng(seed));
+            assert!(recovers_blobs(&labels, 2, 3), "seed {seed}: {labels}");
+        }
+    }
+
+    #[test]
+    fn empty_clusters_take_the_farthest_points() {
+        let x = array![[0.0], [1.0], [9.0], [4.0]];
+        let mean = Array1::zeros(1);
+        let centres = array![[0.0], [100.0], [200.0]];
+        let labels = vec![0, 0, 0, 0];
+        let mut sums = array![[14.0], [0.0], [0.0]];
+        let mut counts = vec![4, 0, 0];
+        relocate_empty_clusters(
+            x.view(),
+            mean.view(),
+            centres.view(),
+            &labels,
+            &mut sums,
+            &mut counts,
+        );
+        // Farthest from centre 0 is row 2 (9), then row 3 (4).
+        assert_eq!(counts, vec![2, 1, 1]);
+        assert_eq!(sums, array![[1.0], [9.0], [4.0]]);
+    }
+}

@@ -1,0 +1,347 @@
+//! The ask/tell [`Strategy`] trait, the YAML strategy section ([`StrategySpec`]) and
+//! [`build_strategy`], plus the simplest strategy, a [`FixedList`] of configurations.
+
+use serde::{Deserialize, Serialize};
+
+use super::cfo::Cfo;
+use super::grid::GridSearch;
+use super::random::RandomSearch;
+use super::space::{GmmConfig, SearchError, SearchSpace};
+use crate::gmm::{CovarianceType, InitMethod};
+
+/// A search strategy: proposes configurations (`ask`) and learns from their results (`tell`).
+///
+/// ```
+/// use gmmtune::search::{build_strategy, SearchSpaceSpec, StrategySpec};
+/// let space = SearchSpaceSpec::default().check().unwrap();
+/// let mut strategy = build_strategy(&StrategySpec::Random, &space, 7).unwrap();
+/// let config = strategy.ask().expect("random search never runs out");
+/// strategy.tell(&config, Some(0.25), 0.01);
+/// assert_eq!(strategy.name(), "random");
+/// ```
+pub trait Strategy: Send {
+    /// Short name: `fixed`, `grid`, `random` or `cfo`.
+    fn name(&self) -> &'static str;
+    /// Next configuration, or `None` when the strategy is exhausted (grid done, fixed list
+    /// done, CFO stopped after `max_failure` consecutive proposals it had to drop).
+    fn ask(&mut self) -> Option<GmmConfig>;
+    /// Result of a configuration this strategy proposed: `objective` is minimised (`None` =
+    /// failed trial), `cost` = fit seconds.
+    fn tell(&mut self, config: &GmmConfig, objective: Option<f64>, cost: f64);
+}
+
+/// Default number of consecutive dropped proposals that ends a CFO search (FLAML's
+/// `max_failure`).
+pub const DEFAULT_MAX_FAILURE: usize = 100;
+
+fn default_max_failure() -> usize {
+    DEFAULT_MAX_FAILURE
+}
+
+/// The strategy section of a config, tagged by `kind`.
+///
+/// ```
+/// use gmmtune::search::StrategySpec;
+/// let spec: StrategySpec = serde_norway::from_str("kind: cfo\nmax_failure: 20\nlow_cost: {n_components: 2}\n").unwrap();
+/// assert!(matches!(spec, StrategySpec::Cfo { max_failure: 20, .. }));
+/// let grid: StrategySpec = serde_norway::from_str("kind: grid\n").unwrap();
+/// assert_eq!(grid, StrategySpec::Grid);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StrategySpec {
+    /// The listed configurations, in order.
+    Fixed {
+        /// Configurations to evaluate.
+        configs: Vec<GmmConfigSpec>,
+    },
+    /// Every point of the grid (see [`GridSearch`]).
+    Grid,
+    /// Independent random draws from the space (see [`RandomSearch`]).
+    Random,
+    /// FLAML's cost-frugal optimisation (see [`Cfo`]).
+    Cfo {
+        /// Consecutive dropped proposals (duplicates) that end the search.
+        #[serde(default = "default_max_failure")]
+        max_failure: usize,
+        /// Overrides of the low-cost start point.
+        #[serde(default)]
+        low_cost: LowCostSpec,
+    },
+}
+
+/// One configuration of a fixed list; omitted fields take scikit-learn's defaults
+/// (`covariance_type: full`, `reg_covar: 1e-6`, `init: kmeans`), `n_components` is required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GmmConfigSpec {
+    /// Number of components (≥ 1).
+    pub n_components: usize,
+    /// Covariance shape.
+    #[serde(default = "default_covariance_type")]
+    pub covariance_type: CovarianceType,
+    /// Covariance regularisation (finite, ≥ 0).
+    #[serde(default = "default_reg_covar")]
+    pub reg_covar: f64,
+    /// Initialisation.
+    #[serde(default = "default_init")]
+    pub init: InitMethod,
+}
+
+fn default_covariance_type() -> CovarianceType {
+    CovarianceType::Full
+}
+fn default_reg_covar() -> f64 {
+    1e-6
+}
+fn default_init() -> InitMethod {
+    InitMethod::KMeans
+}
+
+fn strategy_error(key: impl Into<String>, reason: impl Into<String>) -> SearchError {
+    SearchError::InvalidStrategy {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+impl GmmConfigSpec {
+    /// Checks the values; `key` is the YAML path used in errors (e.g. `strategy.configs[0]`).
+    pub fn check(&self, key: &str) -> Result<GmmConfig, SearchError> {
+        if self.n_components < 1 {
+            return Err(strategy_error(
+                format!("{key}.n_components"),
+                "n_components must be at least 1",
+            ));
+        }
+        if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
+            return Err(strategy_error(
+                format!("{key}.reg_covar"),
+                format!("reg_covar must be a finite number >= 0, got {}", self.reg_covar),
+            ));
+        }
+        Ok(GmmConfig {
+            n_components: self.n_components,
+            covariance_type: self.covariance_type,
+            reg_covar: self.reg_covar,
+            init: self.init,
+        })
+    }
+}
+
+/// Overrides of CFO's low-cost start point. Unset dimensions use the defaults: the lowest
+/// `n_components`, the cheapest covariance type and initialisation; `reg_covar` has no
+/// low-cost value and is drawn at random, as FLAML completes a partial low-cost config.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowCostSpec {
+    /// Low-cost number of components.
+    #[serde(default)]
+    pub n_components: Option<usize>,
+    /// Low-cost covariance type.
+    #[serde(default)]
+    pub covariance_type: Option<CovarianceType>,
+    /// Low-cost regularisation.
+    #[serde(default)]
+    pub reg_covar: Option<f64>,
+    /// Low-cost initialisation.
+    #[serde(default)]
+    pub init: Option<InitMethod>,
+}
+
+/// Builds the strategy `spec` describes over `space`, with all randomness seeded by `seed`.
+///
+/// Errors name the key: a grid over a range without `grid: N` (`space.reg_covar.grid`), an
+/// empty fixed list (`strategy.configs`), a low-cost value outside the space
+/// (`strategy.low_cost.n_components`), `max_failure: 0` (`strategy.max_failure`).
+pub fn build_strategy(
+    spec: &StrategySpec,
+    space: &SearchSpace,
+    seed: u64,
+) -> Result<Box<dyn Strategy>, SearchError> {
+    Ok(match spec {
+        StrategySpec::Fixed { configs } => {
+            if configs.is_empty() {
+                return Err(strategy_error(
+                    "strategy.configs",
+                    "the list of configurations is empty; give at least one",
+                ));
+            }
+            let configs = configs
+                .iter()
+                .enumerate()
+                .map(|(i, c)| c.check(&format!("strategy.configs[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Box::new(FixedList::new(configs))
+        }
+        StrategySpec::Grid => Box::new(GridSearch::new(space)?),
+        StrategySpec::Random => Box::new(RandomSearch::new(space, seed)),
+        StrategySpec::Cfo {
+            max_failure,
+            low_cost,
+        } => Box::new(Cfo::new(space, low_cost, *max_failure, seed)?),
+    })
+}
+
+/// The given configurations in order, then `None`; results are not used.
+#[derive(Debug, Clone)]
+pub struct FixedList {
+    configs: Vec<GmmConfig>,
+    next: usize,
+}
+
+impl FixedList {
+    /// A strategy that proposes `configs` in order.
+    pub fn new(configs: Vec<GmmConfig>) -> Self {
+        FixedList { configs, next: 0 }
+    }
+}
+
+impl Strategy for FixedList {
+    fn name(&self) -> &'static str {
+        "fixed"
+    }
+    fn ask(&mut self) -> Option<GmmConfig> {
+        let config = self.configs.get(self.next).cloned();
+        if config.is_some() {
+            self.next += 1;
+        }
+        config
+    }
+    fn tell(&mut self, _config: &GmmConfig, _objective: Option<f64>, _cost: f64) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_specs_parse_and_reject_unknown_fields() {
+        let spec: StrategySpec = serde_norway::from_str(
+            "kind: fixed\nconfigs:\n  - {n_components: 3}\n  - {n_components: 2, covariance_type: diag, reg_covar: 1e-3, init: random}\n",
+        )
+        .unwrap();
+        let StrategySpec::Fixed { configs } = &spec else {
+            panic!("expected a fixed list, got {spec:?}");
+        };
+        assert_eq!(
+            configs[0].check("c").unwrap(),
+            GmmConfig {
+                n_components: 3,
+                ..GmmConfig::default()
+            }
+        );
+        assert_eq!(configs[1].init, InitMethod::Random);
+
+        let cfo: StrategySpec = serde_norway::from_str("kind: cfo\n").unwrap();
+        assert_eq!(
+            cfo,
+            StrategySpec::Cfo {
+                max_failure: 100,
+                low_cost: LowCostSpec::default()
+            }
+        );
+        assert_eq!(
+            serde_norway::from_str::<StrategySpec>("kind: random\n").unwrap(),
+            StrategySpec::Random
+        );
+        for bad in [
+            "kind: cfo\nmax_failures: 3\n",
+            "kind: cfo\nlow_cost: {n_component: 2}\n",
+            "kind: fixed\nconfigs: [{n_components: 2, tol: 1}]\n",
+            "kind: fixed\nconfigs: [{covariance_type: full}]\n",
+            "kind: annealing\n",
+        ] {
+            assert!(
+                serde_norway::from_str::<StrategySpec>(bad).is_err(),
+                "{bad} should not parse"
+            );
+        }
+    }
+
+    #[test]
+    fn fixed_list_returns_configs_in_order_then_none() {
+        let space = SearchSpace::default();
+        let spec: StrategySpec = serde_norway::from_str(
+            "kind: fixed\nconfigs: [{n_components: 3}, {n_components: 1, init: random}]\n",
+        )
+        .unwrap();
+        let mut s = build_strategy(&spec, &space, 0).unwrap();
+        assert_eq!(s.name(), "fixed");
+        let first = s.ask().unwrap();
+        assert_eq!(first.n_components, 3);
+        s.tell(&first, Some(1.0), 0.1);
+        assert_eq!(s.ask().unwrap().init, InitMethod::Random);
+        assert_eq!(s.ask(), None);
+        assert_eq!(s.ask(), None);
+    }
+
+    #[test]
+    fn build_errors_name_the_key() {
+        let space = SearchSpace::default();
+        let empty = StrategySpec::Fixed { configs: vec![] };
+        assert_eq!(
+            build_strategy(&empty, &space, 0).err().unwrap().key(),
+            "strategy.configs"
+        );
+        let bad = StrategySpec::Fixed {
+            configs: vec![GmmConfigSpec {
+                n_components: 2,
+                covariance_type: CovarianceType::Full,
+                reg_covar: -1.0,
+                init: InitMethod::KMeans,
+            }],
+        };
+        assert_eq!(
+            build_strategy(&bad, &space, 0).err().unwrap().key(),
+            "strategy.configs[0].reg_covar"
+        );
+        let no_grid = crate::search::SearchSpaceSpec {
+            reg_covar: crate::search::ValueSpec::Range(crate::search::RangeSpec {
+                low: 1e-6,
+                high: 1e-2,
+                log: true,
+                grid: None,
+            }),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(
+            build_strategy(&StrategySpec::Grid, &no_grid, 0)
+                .err()
+                .unwrap()
+                .key(),
+            "space.reg_covar.grid"
+        );
+        let cfo = StrategySpec::Cfo {
+            max_failure: 0,
+            low_cost: LowCostSpec::default(),
+        };
+        assert_eq!(
+            build_strategy(&cfo, &space, 0).err().unwrap().key(),
+            "strategy.max_failure"
+        );
+        let outside = StrategySpec::Cfo {
+            max_failure: 10,
+            low_cost: LowCostSpec {
+                n_components: Some(64),
+                ..Default::default()
+            },
+        };
+        assert_eq!(
+            build_strategy(&outside, &space, 0).err().unwrap().key(),
+            "strategy.low_cost.n_components"
+        );
+    }
+
+    #[test]
+    fn strategies_are_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Box<dyn Strategy>>();
+        assert_send::<FixedList>();
+        assert_send::<GridSearch>();
+        assert_send::<RandomSearch>();
+        assert_send::<Cfo>();
+    }
+}
