@@ -19,8 +19,19 @@ from __future__ import annotations
 
 import os
 
+
+def _sklearn_threads(argv: list[str]) -> str:
+    """The value of `--sklearn-threads` (default 2), read before numpy is imported."""
+    for i, arg in enumerate(argv):
+        if arg == "--sklearn-threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--sklearn-threads="):
+            return arg.split("=", 1)[1]
+    return "2"
+
+
 # Thread limits must be set before numpy / scikit-learn load their BLAS and OpenMP runtimes.
-_THREADS = "2"
+_THREADS = _sklearn_threads(os.sys.argv[1:])
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[_var] = _THREADS
 
@@ -189,6 +200,7 @@ def run_flaml(data: Prepared, budget: float, seed: int) -> dict:
                     n_init=FIT["n_init"],
                     random_state=record["seed"] % (2**32),
                 ).fit(data.x_fit)
+                record["fit_seconds"] = time.perf_counter() - t0
                 val_score = -gmm.score_samples(data.x_val)
                 test_score = -gmm.score_samples(data.x_test)
             if not (np.all(np.isfinite(val_score)) and np.all(np.isfinite(test_score))):
@@ -204,7 +216,9 @@ def run_flaml(data: Prepared, budget: float, seed: int) -> dict:
             record["error"] = str(e).splitlines()[0][:200]
             record["val_auc"] = None
             record["test_auc"] = None
-        record["fit_seconds"] = time.perf_counter() - t0
+        # Fit time only (as gmmtune's `fit_seconds`); the whole trial in `trial_seconds`.
+        record["trial_seconds"] = time.perf_counter() - t0
+        record.setdefault("fit_seconds", record["trial_seconds"])
         record["elapsed_s"] = time.perf_counter() - start[0]
         trials.append(record)
         val = record["val_auc"] if record["val_auc"] is not None else 0.0
@@ -253,7 +267,9 @@ def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: floa
         "time_overshoot_s": max(0.0, elapsed - budget),
         "fit_seconds": sum(t["fit_seconds"] for t in trials),
         # Summed fit time over wall time: about 1 when trials run one at a time.
-        "concurrency": (sum(t["fit_seconds"] for t in trials) / elapsed) if elapsed > 0 else None,
+        "concurrency": (sum(t.get("trial_seconds", t["fit_seconds"]) for t in trials) / elapsed)
+        if elapsed > 0 else None,
+        "mean_fit_ms": 1000 * sum(t["fit_seconds"] for t in trials) / len(trials) if trials else None,
         "best_val_auc": best["val_auc"] if best else None,
         "selected_test_auc": best["test_auc"] if best else None,
         "selected_trial": best["trial"] if best else None,
@@ -297,7 +313,8 @@ def trial_metric(record: dict, key: str):
 
 
 def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget: float,
-                seed: int, jobs: int) -> dict:
+                seed: int, jobs: int) -> tuple[dict, list[dict]]:
+    """Runs gmmtune's CFO on one dataset; its summary figures and its trials."""
     cfg = work / f"{data.name}.yaml"
     cfg.write_text(gmmtune_config(data.name, csv_path, budget, seed))
     out_dir = work / f"gmmtune_{data.name}"
@@ -350,7 +367,53 @@ def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget
         result["selected_config"] = selected.get("config")
         result["best_val_auc"] = trial_metric(selected, "val_auc")
         result["selected_test_auc"] = trial_metric(selected, "test_auc")
-    return result
+    return result, trials
+
+
+def engine_check(data: Prepared, trials: list[dict], cap_s: float) -> dict | None:
+    """Refits gmmtune's own trial configurations with scikit-learn (fit only, as gmmtune's
+    `fit_seconds`), spread evenly over the trials, until `cap_s` seconds of scikit-learn time
+    are spent. Separates the speed of the EM engine from the path each search took."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    ok = [t for t in trials if t["status"] == "ok" and t.get("config")]
+    if not ok or cap_s <= 0:
+        return None
+    # Even spread: a stride through the trials, then the ones skipped, until the cap.
+    stride = max(1, len(ok) // 20)
+    order = [ok[i] for r in range(stride) for i in range(r, len(ok), stride)]
+    sk_total, gm_total, n = 0.0, 0.0, 0
+    with threadpool_limits(limits=int(_THREADS)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for t in order:
+            if sk_total >= cap_s:
+                break
+            c = t["config"]
+            t0 = time.perf_counter()
+            try:
+                GaussianMixture(
+                    n_components=int(c["n_components"]),
+                    covariance_type=c["covariance_type"],
+                    reg_covar=float(c["reg_covar"]),
+                    init_params=c["init"],
+                    max_iter=FIT["max_iter"], tol=FIT["tol"], n_init=FIT["n_init"],
+                    random_state=int(t["trial"]) % (2**32),
+                ).fit(data.x_fit)
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                continue
+            sk_total += time.perf_counter() - t0
+            gm_total += t["fit_seconds"]
+            n += 1
+    if n == 0:
+        return None
+    return {
+        "configs": n,
+        "sklearn_fit_s": sk_total,
+        "gmmtune_fit_s": gm_total,
+        "speedup": sk_total / gm_total if gm_total > 0 else None,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +434,8 @@ def ratio(g: dict | None, f: dict | None):
     return g["trials"] / f["trials"]
 
 
-def build_report(results: list[dict], budget: float, command: str, env: dict) -> tuple[str, dict]:
+def build_report(results: list[dict], budget: float, command: str, env: dict,
+                 threads: tuple[int, int]) -> tuple[str, dict]:
     header = ("| dataset | rows | feat | FLAML trials | gmmtune trials | ratio | "
               "FLAML failed | gmmtune failed | FLAML best val AUC | gmmtune best val AUC | "
               "FLAML test AUC | gmmtune test AUC | FLAML s | gmmtune s |")
@@ -398,6 +462,22 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
             fmt(f and f["selected_test_auc"]), fmt(g and g["selected_test_auc"]),
             fmt(f and f["elapsed_s"], 1), fmt(g and g["elapsed_s"], 1),
         ]) + " |")
+    lines += ["", "Where the time went: mean EM fit time per trial on each side (each search's own "
+              "configurations), and scikit-learn refitting a spread of gmmtune's own trial "
+              "configurations (same configurations, fit time only; speedup = scikit-learn s / "
+              "gmmtune s).", "",
+              "| dataset | FLAML ms/trial | gmmtune ms/trial | refitted configs | scikit-learn s | "
+              "gmmtune s | same-config speedup |", "|" + "---|" * 7]
+    speedups = []
+    for r in results:
+        f, g, e = r.get("flaml"), r.get("gmmtune"), r.get("engine_check")
+        if e and e.get("speedup") is not None:
+            speedups.append(e["speedup"])
+        lines.append("| " + " | ".join([
+            r["dataset"], fmt(f and f["mean_fit_ms"], 1), fmt(g and g["mean_fit_ms"], 1),
+            fmt(e and e["configs"]), fmt(e and e["sklearn_fit_s"], 2),
+            fmt(e and e["gmmtune_fit_s"], 2), fmt(e and e["speedup"], 1),
+        ]) + " |")
     median_ratio = statistics.median(ratios) if ratios else None
     share = wins / compared if compared else None
     goals = {
@@ -414,6 +494,7 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
         values = [r[side][key] for r in results if r.get(side) and r[side].get(key) is not None]
         return statistics.median(values) if values else None
 
+    goals["median_same_config_speedup"] = statistics.median(speedups) if speedups else None
     goals["median_concurrency_flaml"] = median_of("flaml", "concurrency")
     goals["median_concurrency_gmmtune"] = median_of("gmmtune", "concurrency")
     goals["median_overshoot_s_flaml"] = median_of("flaml", "time_overshoot_s")
@@ -422,8 +503,9 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
     text = [
         "# gmmtune CFO vs FLAML CFO (scikit-learn GaussianMixture)",
         "",
-        f"Budget {budget:g} s per dataset and side, trials run one at a time on one dataset, "
-        f"2 threads per side. Same rows (one stratified 60/20/20 split per dataset), same "
+        f"Budget {budget:g} s per dataset and side, trials run one at a time on one dataset; "
+        f"scikit-learn with {threads[0]} OpenMP/BLAS thread(s), gmmtune with --jobs "
+        f"{threads[1]}. Same rows (one stratified 60/20/20 split per dataset), same "
         f"standardisation (normal training rows), same space and EM settings "
         f"(max_iter {FIT['max_iter']}, tol {FIT['tol']:g}, n_init {FIT['n_init']}); "
         f"objective: validation ROC AUC of the negative log-likelihood. Test AUC is the "
@@ -443,6 +525,8 @@ def build_report(results: list[dict], budget: float, command: str, env: dict) ->
         f"- gmmtune best val AUC ≥ FLAML's (slack {AUC_SLACK:g}) on {wins}/{compared} datasets = "
         f"**{fmt(share and 100 * share, 1)} %** "
         f"(goal ≥ {100 * GOAL_SHARE:g} %: {'met' if goals['share_met'] else 'NOT met'})",
+        f"- Median same-config EM speedup of gmmtune over scikit-learn: "
+        f"{fmt(goals['median_same_config_speedup'], 1)}",
         f"- Median summed fit time / wall time (≈ trials running at once): FLAML "
         f"{fmt(goals['median_concurrency_flaml'], 2)}, gmmtune "
         f"{fmt(goals['median_concurrency_gmmtune'], 2)}",
@@ -485,6 +569,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--gmmtune", type=Path, default=REPO / "target" / "release" / "gmmtune",
                    help="gmmtune binary (built with `cargo build --release`)")
     p.add_argument("--jobs", type=int, default=2, help="gmmtune --jobs (default 2)")
+    p.add_argument("--sklearn-threads", type=int, default=2,
+                   help="OpenMP / BLAS threads of scikit-learn (default 2)")
+    p.add_argument("--engine-check", type=float, default=None,
+                   help="seconds of scikit-learn time per dataset spent refitting gmmtune's "
+                        "trial configurations to compare the EM engines on the same "
+                        "configurations (default min(budget / 2, 5); 0 = off)")
     p.add_argument("--flaml-only", action="store_true", help="skip the gmmtune side")
     p.add_argument("--gmmtune-only", action="store_true", help="skip the FLAML side")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "out",
@@ -494,6 +584,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.budget is None:
         args.budget = QUICK_BUDGET if args.quick else 10.0
+    if args.sklearn_threads < 1:
+        p.error("--sklearn-threads must be at least 1")
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
+    if args.engine_check is None:
+        args.engine_check = min(args.budget / 2, 5.0)
     if args.datasets:
         args.names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     else:
@@ -536,6 +632,8 @@ def main(argv: list[str]) -> int:
         "gmmtune_commit": git_commit(),
     }
     env["load_average_start"] = os.getloadavg()
+    if int(_THREADS) != args.sklearn_threads:
+        raise SystemExit("internal error: --sklearn-threads was not read before numpy loaded")
     work = Path(tempfile.mkdtemp(prefix="gmmtune-flamlbench-"))
     results = []
     t_all = time.perf_counter()
@@ -552,8 +650,10 @@ def main(argv: list[str]) -> int:
                 row["flaml"] = run_flaml(data, args.budget, args.seed)
             if use_gmmtune:
                 try:
-                    row["gmmtune"] = run_gmmtune(args.gmmtune, data, csv_path, work,
-                                                 args.budget, args.seed, args.jobs)
+                    row["gmmtune"], gm_trials = run_gmmtune(args.gmmtune, data, csv_path, work,
+                                                            args.budget, args.seed, args.jobs)
+                    if args.engine_check > 0:
+                        row["engine_check"] = engine_check(data, gm_trials, args.engine_check)
                 except (RuntimeError, OSError, ValueError, KeyError) as e:
                     row["gmmtune_error"] = str(e)
             results.append(row)
@@ -572,10 +672,12 @@ def main(argv: list[str]) -> int:
     total = time.perf_counter() - t_all
     env["load_average_end"] = os.getloadavg()
 
-    markdown, goals = build_report(results, args.budget, command, env)
+    markdown, goals = build_report(results, args.budget, command, env,
+                                   (args.sklearn_threads, args.jobs))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "flaml.md").write_text(markdown)
     raw = {"command": command, "budget_s": args.budget, "seed": args.seed, "jobs": args.jobs,
+           "sklearn_threads": args.sklearn_threads,
            "environment": env, "total_wall_s": total, "goals": goals, "datasets": results}
     (args.out / "flaml.json").write_text(json.dumps(raw, indent=2) + "\n")
     print()
