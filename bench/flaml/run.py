@@ -345,6 +345,7 @@ def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget
             "test_auc": trial_metric(r, "test_auc"),
             "fit_seconds": float(r.get("fit_seconds") or 0.0),
             "elapsed_s": float(r.get("elapsed_s") or 0.0),
+            "n_iter": trial_metric(r, "n_iter"),
         })
     summary = json.loads((out_dir / "summary.json").read_text())
     rows = summary if isinstance(summary, list) else (
@@ -385,6 +386,7 @@ def engine_check(data: Prepared, trials: list[dict], cap_s: float) -> dict | Non
     stride = max(1, len(ok) // 20)
     order = [ok[i] for r in range(stride) for i in range(r, len(ok), stride)]
     sk_total, gm_total, n = 0.0, 0.0, 0
+    pairs: list[dict] = []
     with threadpool_limits(limits=int(_THREADS)), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for t in order:
@@ -393,7 +395,7 @@ def engine_check(data: Prepared, trials: list[dict], cap_s: float) -> dict | Non
             c = t["config"]
             t0 = time.perf_counter()
             try:
-                GaussianMixture(
+                gmm = GaussianMixture(
                     n_components=int(c["n_components"]),
                     covariance_type=c["covariance_type"],
                     reg_covar=float(c["reg_covar"]),
@@ -403,9 +405,12 @@ def engine_check(data: Prepared, trials: list[dict], cap_s: float) -> dict | Non
                 ).fit(data.x_fit)
             except (ValueError, np.linalg.LinAlgError, FloatingPointError):
                 continue
-            sk_total += time.perf_counter() - t0
+            seconds = time.perf_counter() - t0
+            sk_total += seconds
             gm_total += t["fit_seconds"]
             n += 1
+            pairs.append({"config": c, "sklearn_fit_s": seconds, "sklearn_n_iter": int(gmm.n_iter_),
+                          "gmmtune_fit_s": t["fit_seconds"], "gmmtune_n_iter": t.get("n_iter")})
     if n == 0:
         return None
     return {
@@ -413,6 +418,20 @@ def engine_check(data: Prepared, trials: list[dict], cap_s: float) -> dict | Non
         "sklearn_fit_s": sk_total,
         "gmmtune_fit_s": gm_total,
         "speedup": sk_total / gm_total if gm_total > 0 else None,
+        "by_covariance_type": {
+            cov: {
+                "configs": len(ps),
+                "sklearn_fit_s": sum(p["sklearn_fit_s"] for p in ps),
+                "gmmtune_fit_s": sum(p["gmmtune_fit_s"] for p in ps),
+                "sklearn_mean_n_iter": statistics.mean(p["sklearn_n_iter"] for p in ps),
+                "gmmtune_mean_n_iter": statistics.mean(
+                    p["gmmtune_n_iter"] for p in ps if p["gmmtune_n_iter"] is not None)
+                if any(p["gmmtune_n_iter"] is not None for p in ps) else None,
+            }
+            for cov in COVARIANCE_TYPES
+            if (ps := [p for p in pairs if p["config"]["covariance_type"] == cov])
+        },
+        "pairs": pairs,
     }
 
 
