@@ -214,16 +214,21 @@ pub fn open_run_dir(config: &RunConfig, options: &RunOptions) -> Result<PathBuf,
             dir: dir.display().to_string(),
         });
     }
-    if has_results && !options.force {
+    if has_results {
         if let Ok(text) = std::fs::read_to_string(&header_path) {
             let header: RunHeader =
                 serde_json::from_str(&text).map_err(|e| io_err(&header_path, e))?;
-            if header.fingerprint != fingerprint {
+            if header.fingerprint != fingerprint && !options.force {
                 return Err(RunError::ConfigChanged {
                     dir: dir.display().to_string(),
                     found: header.fingerprint,
                     expected: fingerprint,
                 });
+            }
+            if header.fingerprint != fingerprint {
+                // Forced onto a changed config: unit ends were judged under the old budgets;
+                // the trials stay and every unit replays them under the new config.
+                let _ = std::fs::remove_file(dir.join(UNITS_FILE));
             }
         }
     }
