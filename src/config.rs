@@ -257,7 +257,10 @@ impl RunConfig {
             return Err(invalid("cv_folds", "must be at least 2".into()));
         }
         if raw.jobs == Some(0) {
-            return Err(invalid("jobs", "must be at least 1 (or omitted for all cores)".into()));
+            return Err(invalid(
+                "jobs",
+                "must be at least 1 (or omitted for all cores)".into(),
+            ));
         }
         let cost_model = match raw.cost_model {
             None => CostModel::new(1.0, 1.0, 0),
@@ -324,7 +327,10 @@ impl RunConfig {
             "space": self.space_spec,
             "strategies": self.strategies,
         });
-        format!("{:016x}", crate::search::seed::stable_hash(&value.to_string()))
+        format!(
+            "{:016x}",
+            crate::search::seed::stable_hash(&value.to_string())
+        )
     }
 }
 
@@ -392,7 +398,9 @@ fn parse_strategy_entry(
         .map_err(|e| err(e.to_string()))?;
     if let Some(t) = budget.time_s {
         if !(t > 0.0 && t.is_finite()) {
-            return Err(err("budget.time_s must be a positive number of seconds".into()));
+            return Err(err(
+                "budget.time_s must be a positive number of seconds".into()
+            ));
         }
     }
     if budget.trials == Some(0) {
@@ -442,10 +450,14 @@ mod tests {
         let err = parse("name: t\ndatasets: [wbc]\nstrategies: [{kind: grid, budjet: 3}]\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("budjet") && err.contains("strategies[0]"), "{err}");
-        let err = parse("name: t\ndatasets: [wbc]\nfit: {max_iters: 3}\nstrategies: [{kind: grid}]\n")
-            .unwrap_err()
-            .to_string();
+        assert!(
+            err.contains("budjet") && err.contains("strategies[0]"),
+            "{err}"
+        );
+        let err =
+            parse("name: t\ndatasets: [wbc]\nfit: {max_iters: 3}\nstrategies: [{kind: grid}]\n")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("max_iters"), "{err}");
     }
 
@@ -496,7 +508,9 @@ mod tests {
             .unwrap()
             .fingerprint();
         assert_ne!(a, b);
-        let c = parse(&MINIMAL.replace("name: t", "name: other")).unwrap().fingerprint();
+        let c = parse(&MINIMAL.replace("name: t", "name: other"))
+            .unwrap()
+            .fingerprint();
         assert_eq!(a, c, "the run name does not decide results");
     }
 }

@@ -206,7 +206,9 @@ pub fn open_run_dir(config: &RunConfig, options: &RunOptions) -> Result<PathBuf,
     let dir = output_dir(config, options);
     std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
     let trials = dir.join(TRIALS_FILE);
-    let has_results = std::fs::metadata(&trials).map(|m| m.len() > 0).unwrap_or(false);
+    let has_results = std::fs::metadata(&trials)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
     let header_path = dir.join("run.json");
     let fingerprint = config.fingerprint();
     if has_results && !options.resume {
@@ -290,7 +292,8 @@ pub fn execute_prepared(
         .num_threads(jobs)
         .build()
         .map_err(|e| io_err(dir, e))?;
-    let outcome = pool.install(|| run_units(config, datasets, journals, jobs, interrupt, progress))?;
+    let outcome =
+        pool.install(|| run_units(config, datasets, journals, jobs, interrupt, progress))?;
     let dataset_order: Vec<String> = datasets.iter().map(|d| d.name.clone()).collect();
     let summary = write_summary_from_journal(dir, &dataset_order, &strategy_names(config))?;
     Ok(RunReport {
@@ -318,5 +321,12 @@ pub fn execute(
 ) -> Result<RunReport, RunError> {
     let datasets = load_datasets(config)?;
     let dir = open_run_dir(config, options)?;
-    execute_prepared(config, &datasets, &dir, jobs(config, options), interrupt, progress)
+    execute_prepared(
+        config,
+        &datasets,
+        &dir,
+        jobs(config, options),
+        interrupt,
+        progress,
+    )
 }

@@ -43,7 +43,14 @@ fn fit_then_score_writes_a_model_and_one_score_per_row() {
     let data = write_csv(tmp.path(), 200);
     let model = tmp.path().join("model.json");
     let out = run(gmmtune()
-        .args(["fit", "--n-components", "2", "--covariance-type", "diag", "--standardize"])
+        .args([
+            "fit",
+            "--n-components",
+            "2",
+            "--covariance-type",
+            "diag",
+            "--standardize",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--output")
@@ -51,10 +58,23 @@ fn fit_then_score_writes_a_model_and_one_score_per_row() {
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
-    for key in ["covariance_type", "weights", "means", "covariances", "converged", "n_iter", "lower_bound", "standardization"] {
+    for key in [
+        "covariance_type",
+        "weights",
+        "means",
+        "covariances",
+        "converged",
+        "n_iter",
+        "lower_bound",
+        "standardization",
+    ] {
         assert!(json.get(key).is_some(), "model.json lacks {key}");
     }
-    assert_eq!(json["covariances"].as_array().unwrap().len(), 2, "diag: K×d");
+    assert_eq!(
+        json["covariances"].as_array().unwrap().len(),
+        2,
+        "diag: K×d"
+    );
     assert_eq!(json["feature_names"], serde_json::json!(["a", "b"]));
 
     let scores = tmp.path().join("scores.csv");
@@ -77,7 +97,12 @@ fn fit_then_score_writes_a_model_and_one_score_per_row() {
     assert_eq!(rows.len(), 200);
     // Outliers (every 10th row) are the least likely rows.
     let mean = |pick: &dyn Fn(usize) -> bool| {
-        let v: Vec<f64> = rows.iter().enumerate().filter(|(i, _)| pick(*i)).map(|(_, r)| r[1]).collect();
+        let v: Vec<f64> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, r)| r[1])
+            .collect();
         v.iter().sum::<f64>() / v.len() as f64
     };
     assert!(mean(&|i| i % 10 == 0) < mean(&|i| i % 10 != 0) - 5.0);
@@ -89,15 +114,29 @@ fn bad_input_gets_a_message_naming_the_place_and_no_panic() {
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "a,b,label\n1,2,0\n3,oops,0\n").unwrap();
     let model = tmp.path().join("m.json");
-    let out = run(gmmtune().arg("fit").arg("--data").arg(&bad).arg("--output").arg(&model));
+    let out = run(gmmtune()
+        .arg("fit")
+        .arg("--data")
+        .arg(&bad)
+        .arg("--output")
+        .arg(&model));
     assert!(!out.status.success());
     let msg = stderr(&out);
-    assert!(msg.contains("bad.csv") && msg.contains("line 3") && msg.contains('b'), "{msg}");
+    assert!(
+        msg.contains("bad.csv") && msg.contains("line 3") && msg.contains('b'),
+        "{msg}"
+    );
     assert!(!msg.contains("panicked"), "{msg}");
 
-    let out = run(gmmtune().args(["fit", "--data", "/no/such/file.csv", "--output"]).arg(&model));
+    let out = run(gmmtune()
+        .args(["fit", "--data", "/no/such/file.csv", "--output"])
+        .arg(&model));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("/no/such/file.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/no/such/file.csv"),
+        "{}",
+        stderr(&out)
+    );
 
     let data = write_csv(tmp.path(), 50);
     let out = run(gmmtune()
@@ -123,7 +162,11 @@ fn bad_input_gets_a_message_naming_the_place_and_no_panic() {
     assert!(msg.contains("m.json") && !msg.contains("panicked"), "{msg}");
 
     let cfg = tmp.path().join("c.yaml");
-    std::fs::write(&cfg, "name: x\ndatasets: [wbc]\nstrategies: [{kind: grid, budgett: 1}]\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "name: x\ndatasets: [wbc]\nstrategies: [{kind: grid, budgett: 1}]\n",
+    )
+    .unwrap();
     let out = run(gmmtune().arg("run").arg(&cfg));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("budgett"), "{}", stderr(&out));
@@ -165,7 +208,10 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         .unwrap();
     let started = Instant::now();
     while journal_lines(&journal) < 3 {
-        assert!(started.elapsed() < Duration::from_secs(120), "no trial finished");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no trial finished"
+        );
         if child.try_wait().unwrap().is_some() {
             break;
         }
@@ -185,7 +231,10 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
     let kept = journal_lines(&journal);
     if interrupted && kept < 40 {
         assert_eq!(status.status.code(), Some(130), "{}", stderr(&status));
-        assert!(out_dir.join("summary.csv").exists(), "summary written on Ctrl-C");
+        assert!(
+            out_dir.join("summary.csv").exists(),
+            "summary written on Ctrl-C"
+        );
         assert!(stderr(&status).contains("--resume"));
     }
     assert!(kept >= 3);
@@ -200,8 +249,16 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut trials: Vec<u64> = text
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["trial"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["trial"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     trials.sort_unstable();
-    assert_eq!(trials, (0..40).collect::<Vec<u64>>(), "every trial exactly once");
+    assert_eq!(
+        trials,
+        (0..40).collect::<Vec<u64>>(),
+        "every trial exactly once"
+    );
 }

@@ -95,11 +95,30 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
     let raw = std::fs::read_to_string(out.join("trials.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
     for key in [
-        "dataset", "strategy", "trial", "config", "seed", "status", "error", "fit_seconds",
-        "val_auc", "test_auc", "val_ap", "test_ap", "threshold", "val_cost", "test_cost",
-        "never_alarm_val_cost", "never_alarm_test_cost", "bic", "train_loglik",
+        "dataset",
+        "strategy",
+        "trial",
+        "config",
+        "seed",
+        "status",
+        "error",
+        "fit_seconds",
+        "val_auc",
+        "test_auc",
+        "val_ap",
+        "test_ap",
+        "threshold",
+        "val_cost",
+        "test_cost",
+        "never_alarm_val_cost",
+        "never_alarm_test_cost",
+        "bic",
+        "train_loglik",
     ] {
-        assert!(first.get(key).is_some(), "trial record lacks `{key}`: {first}");
+        assert!(
+            first.get(key).is_some(),
+            "trial record lacks `{key}`: {first}"
+        );
     }
 
     let units: Vec<UnitRecord> = read_records(&out.join("units.jsonl")).unwrap();
@@ -108,13 +127,21 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
     for row in &report.summary {
         let selected = row.selected.as_ref().expect("a successful trial");
         let auc = selected.metrics.as_ref().unwrap().val_auc.unwrap();
-        assert!(auc > 0.8, "{}: separable anomalies, val AUC {auc}", row.strategy);
+        assert!(
+            auc > 0.8,
+            "{}: separable anomalies, val AUC {auc}",
+            row.strategy
+        );
         let best = trials
             .iter()
             .filter(|r| r.strategy == row.strategy)
             .filter_map(|r| r.objective_value)
             .fold(f64::NEG_INFINITY, f64::max);
-        assert_eq!(selected.objective_value, Some(best), "selected = best val_auc");
+        assert_eq!(
+            selected.objective_value,
+            Some(best),
+            "selected = best val_auc"
+        );
     }
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "header + one row per unit");
@@ -178,7 +205,10 @@ fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
 
     // Without --resume the directory is protected.
     let refused = execute(&cfg, &options(&cut, 2), &AtomicBool::new(false), &Silent);
-    assert!(matches!(refused, Err(RunError::ResultsExist { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(RunError::ResultsExist { .. })),
+        "{refused:?}"
+    );
 
     let resume = RunOptions {
         resume: true,
@@ -191,7 +221,10 @@ fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
 
     // Resuming a finished run runs nothing more.
     execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
-    assert_eq!(essence(&read_records(&cut.join("trials.jsonl")).unwrap()), expected);
+    assert_eq!(
+        essence(&read_records(&cut.join("trials.jsonl")).unwrap()),
+        expected
+    );
 }
 
 #[test]
@@ -231,7 +264,10 @@ fn a_failed_fit_is_a_failed_trial_and_the_run_goes_on() {
     let report = execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
     let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl")).unwrap();
     assert_eq!(trials.len(), 2);
-    let failed = trials.iter().find(|r| r.config.n_components == 500).unwrap();
+    let failed = trials
+        .iter()
+        .find(|r| r.config.n_components == 500)
+        .unwrap();
     assert_eq!(serde_json::to_value(failed.status).unwrap(), "failed");
     assert!(failed.error.as_deref().unwrap().contains("n_components"));
     assert_eq!(report.summary[0].failed, 1);
@@ -243,8 +279,13 @@ fn an_unknown_dataset_name_lists_the_registry() {
     let yaml = "name: t\nregistry: datasets/registry.yaml\ndatasets: [no_such_set]\nstrategies: [{kind: grid}]\n";
     let cfg = RunConfig::from_yaml_str(yaml, "t.yaml").unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let err = execute(&cfg, &options(tmp.path(), 1), &AtomicBool::new(false), &Silent)
-        .unwrap_err()
-        .to_string();
+    let err = execute(
+        &cfg,
+        &options(tmp.path(), 1),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("no_such_set") && err.contains("wbc"), "{err}");
 }

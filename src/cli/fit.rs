@@ -21,7 +21,10 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
         .check()?;
     let (rows, standardization) = if args.standardize {
         let standardizer = Standardizer::fit(table.features.view());
-        (standardizer.transform(table.features.view())?, Some(standardizer))
+        (
+            standardizer.transform(table.features.view())?,
+            Some(standardizer),
+        )
     } else {
         (table.features.clone(), None)
     };

@@ -99,8 +99,10 @@ impl Progress for Bars {
             None => {
                 let bar = ProgressBar::new_spinner();
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:<28} {spinner} {pos:>4} trials  best {msg:<8} {elapsed_precise}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        "{prefix:<28} {spinner} {pos:>4} trials  best {msg:<8} {elapsed_precise}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.enable_steady_tick(Duration::from_millis(200));
                 bar

@@ -80,7 +80,11 @@ fn run_one(
             config.name,
             datasets.len(),
             config.strategies.len(),
-            if config.strategies.len() == 1 { "y" } else { "ies" },
+            if config.strategies.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
             dir.display()
         );
     }
@@ -114,14 +118,21 @@ fn run_one(
                 print_summary(&rows, &dir);
                 eprintln!(
                     "run interrupted: resume with `gmmtune run <config> --resume`{}",
-                    if options.out_dir.is_some() { " --out <same dir>" } else { "" }
+                    if options.out_dir.is_some() {
+                        " --out <same dir>"
+                    } else {
+                        ""
+                    }
                 );
                 return Ok(false);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let _ = handle.join();
-                anyhow::bail!("the run stopped unexpectedly; finished trials are in {}", dir.display());
+                anyhow::bail!(
+                    "the run stopped unexpectedly; finished trials are in {}",
+                    dir.display()
+                );
             }
         }
     }
@@ -134,7 +145,18 @@ fn fmt(v: Option<f64>) -> String {
 fn print_summary(rows: &[SummaryRow], dir: &Path) {
     println!(
         "{:<18} {:<10} {:>6} {:>4} {:>4} {:<10} {:>9} {:<16} {:>8} {:>8} {:>10} {:>10}",
-        "dataset", "strategy", "trials", "fail", "K", "cov", "reg_covar", "init", "val_auc", "test_auc", "val_cost", "test_cost"
+        "dataset",
+        "strategy",
+        "trials",
+        "fail",
+        "K",
+        "cov",
+        "reg_covar",
+        "init",
+        "val_auc",
+        "test_auc",
+        "val_cost",
+        "test_cost"
     );
     for row in rows {
         let Some(sel) = &row.selected else {
@@ -167,7 +189,11 @@ fn print_summary(rows: &[SummaryRow], dir: &Path) {
 pub fn summarize(dir: &Path) -> anyhow::Result<ExitCode> {
     let trials: Vec<TrialRecord> = read_records(&dir.join(TRIALS_FILE))?;
     if trials.is_empty() {
-        anyhow::bail!("{} holds no trials ({} is missing or empty)", dir.display(), TRIALS_FILE);
+        anyhow::bail!(
+            "{} holds no trials ({} is missing or empty)",
+            dir.display(),
+            TRIALS_FILE
+        );
     }
     let rows = write_summary_from_journal(dir, &[], &[])?;
     print_summary(&rows, dir);

@@ -60,7 +60,8 @@ pub fn summarise(
     dataset_order: &[String],
     strategy_order: &[String],
 ) -> Vec<SummaryRow> {
-    let rank = |order: &[String], name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
+    let rank =
+        |order: &[String], name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
     let mut groups: BTreeMap<(usize, String, usize, String), Vec<&TrialRecord>> = BTreeMap::new();
     for r in trials {
         groups
@@ -93,7 +94,10 @@ pub fn summarise(
                 strategy: first.strategy.clone(),
                 objective,
                 trials: records.len(),
-                failed: records.iter().filter(|r| r.status == TrialStatus::Failed).count(),
+                failed: records
+                    .iter()
+                    .filter(|r| r.status == TrialStatus::Failed)
+                    .count(),
                 fit_seconds: records.iter().map(|r| r.fit_seconds).sum(),
                 elapsed_s: unit.map_or_else(
                     || records.iter().map(|r| r.elapsed_s).fold(0.0, f64::max),
@@ -155,14 +159,20 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
         format!("{:.6}", row.fit_seconds),
         format!("{:.6}", row.elapsed_s),
         row.stop_reason
-            .map(|r| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+            .map(|r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
             .unwrap_or_else(|| "unfinished".into()),
         format!("{:.6}", row.time_overshoot_s),
     ];
     match &row.selected {
         Some(r) => {
             let m = r.metrics.clone().unwrap_or_default();
-            let ratio = (m.never_alarm_test_cost > 0.0).then(|| m.test_cost / m.never_alarm_test_cost);
+            let ratio =
+                (m.never_alarm_test_cost > 0.0).then(|| m.test_cost / m.never_alarm_test_cost);
             out.extend([
                 r.trial.to_string(),
                 r.config.n_components.to_string(),
@@ -186,7 +196,10 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
                 fmt_opt(m.cv_loglik),
             ]);
         }
-        None => out.extend(std::iter::repeat_n(String::new(), CSV_COLUMNS.len() - out.len())),
+        None => out.extend(std::iter::repeat_n(
+            String::new(),
+            CSV_COLUMNS.len() - out.len(),
+        )),
     }
     out
 }
@@ -202,7 +215,8 @@ pub fn write_summary(dir: &Path, rows: &[SummaryRow]) -> Result<(), SummaryError
     std::fs::write(&json_path, json).map_err(|e| err(&json_path, e.to_string()))?;
 
     let csv_path = dir.join("summary.csv");
-    let mut writer = csv::Writer::from_path(&csv_path).map_err(|e| err(&csv_path, e.to_string()))?;
+    let mut writer =
+        csv::Writer::from_path(&csv_path).map_err(|e| err(&csv_path, e.to_string()))?;
     writer
         .write_record(CSV_COLUMNS)
         .map_err(|e| err(&csv_path, e.to_string()))?;
@@ -278,7 +292,10 @@ mod tests {
         for row in &rows {
             assert_eq!(csv_row(row).len(), CSV_COLUMNS.len());
         }
-        let ratio_col = CSV_COLUMNS.iter().position(|c| *c == "test_cost_ratio").unwrap();
+        let ratio_col = CSV_COLUMNS
+            .iter()
+            .position(|c| *c == "test_cost_ratio")
+            .unwrap();
         assert_eq!(csv_row(&rows[0])[ratio_col], "0.5");
     }
 }

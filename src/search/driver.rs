@@ -17,7 +17,9 @@ use thiserror::Error;
 use crate::config::{Budget, RunConfig, StrategyEntry};
 use crate::data::Prepared;
 
-use super::journal::{JournalError, JournalWriter, StopReason, TrialRecord, TrialStatus, UnitRecord};
+use super::journal::{
+    JournalError, JournalWriter, StopReason, TrialRecord, TrialStatus, UnitRecord,
+};
 use super::seed::derive_seed;
 use super::trial::{run_trial, TrialSettings};
 use super::{build_strategy, SearchError, Strategy, StrategySpec};
@@ -200,13 +202,12 @@ impl<'a> UnitRun<'a> {
         jobs: usize,
     ) -> Result<UnitRun<'a>, DriverError> {
         let seed = strategy_seed(config.seed, &data.name, &entry.name);
-        let mut strategy =
-            build_strategy(&entry.spec, &config.space, seed).map_err(|source| {
-                DriverError::Strategy {
-                    strategy: entry.name.clone(),
-                    source,
-                }
-            })?;
+        let mut strategy = build_strategy(&entry.spec, &config.space, seed).map_err(|source| {
+            DriverError::Strategy {
+                strategy: entry.name.clone(),
+                source,
+            }
+        })?;
         let objective = entry.objective;
         let last = replay.keys().next_back().copied();
         let mut pending = Vec::new();
@@ -270,7 +271,12 @@ impl<'a> UnitRun<'a> {
             state.stop = Some(StopReason::TrialBudget);
             return None;
         }
-        if self.entry.budget.time_s.is_some_and(|t| state.elapsed() >= t) {
+        if self
+            .entry
+            .budget
+            .time_s
+            .is_some_and(|t| state.elapsed() >= t)
+        {
             state.stop = Some(StopReason::TimeBudget);
             return None;
         }

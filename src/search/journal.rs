@@ -152,7 +152,10 @@ impl JournalWriter {
             source: std::io::Error::other(e),
         })?;
         line.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         file.write_all(&line)
             .and_then(|()| file.flush())
             .map_err(|source| JournalError::Io {
@@ -242,7 +245,21 @@ mod tests {
         writer.append(&record(1)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        for key in ["dataset", "strategy", "trial", "config", "seed", "status", "error", "fit_seconds", "val_auc", "test_auc", "threshold", "val_cost", "bic"] {
+        for key in [
+            "dataset",
+            "strategy",
+            "trial",
+            "config",
+            "seed",
+            "status",
+            "error",
+            "fit_seconds",
+            "val_auc",
+            "test_auc",
+            "threshold",
+            "val_cost",
+            "bic",
+        ] {
             assert!(first.get(key).is_some(), "missing {key} in {first}");
         }
         let back: Vec<TrialRecord> = read_records(&path).unwrap();

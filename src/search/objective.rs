@@ -70,8 +70,16 @@ mod tests {
 
     #[test]
     fn names_match_serde() {
-        for o in [Objective::ValAuc, Objective::ValCost, Objective::Bic, Objective::CvLoglik] {
-            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{}\"", o.as_str()));
+        for o in [
+            Objective::ValAuc,
+            Objective::ValCost,
+            Objective::Bic,
+            Objective::CvLoglik,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&o).unwrap(),
+                format!("\"{}\"", o.as_str())
+            );
         }
     }
 }

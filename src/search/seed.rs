@@ -55,6 +55,9 @@ mod tests {
 
     #[test]
     fn parts_are_not_concatenated() {
-        assert_ne!(derive_seed(0, &["ab", "c"], 0), derive_seed(0, &["a", "bc"], 0));
+        assert_ne!(
+            derive_seed(0, &["ab", "c"], 0),
+            derive_seed(0, &["a", "bc"], 0)
+        );
     }
 }

@@ -136,7 +136,10 @@ pub fn cv_loglik(
         let held_out = rows.slice(s![start..start + size, ..]);
         let kept = concatenate(
             Axis(0),
-            &[rows.slice(s![..start, ..]), rows.slice(s![start + size.., ..])],
+            &[
+                rows.slice(s![..start, ..]),
+                rows.slice(s![start + size.., ..]),
+            ],
         )
         .map_err(|e| GmmError::InvalidData(e.to_string()))?;
         let model = fit_config(config, fit, seed, kept.view())?;
@@ -209,8 +212,16 @@ fn measure(
         }
         finite(v)
     };
-    let val_auc = metric("val_auc", roc_auc(&val_scores, &data.validation.labels), &mut warnings);
-    let test_auc = metric("test_auc", roc_auc(&test_scores, &data.test.labels), &mut warnings);
+    let val_auc = metric(
+        "val_auc",
+        roc_auc(&val_scores, &data.validation.labels),
+        &mut warnings,
+    );
+    let test_auc = metric(
+        "test_auc",
+        roc_auc(&test_scores, &data.test.labels),
+        &mut warnings,
+    );
     let val_ap = metric(
         "val_ap",
         average_precision(&val_scores, &data.validation.labels),
