@@ -27,7 +27,7 @@ pub enum RunError {
     Data {
         dataset: String,
         #[source]
-        source: DataError,
+        source: Box<DataError>,
     },
     /// A dataset name is not in the registry.
     #[error("dataset `{name}` is not in the registry {registry} (known: {known}); name a registered dataset or give `{{path: FILE}}`")]
@@ -124,7 +124,7 @@ fn resolve_datasets(config: &RunConfig) -> Result<Vec<DatasetSpec>, RunError> {
                     registry = Some(Registry::load(&config.registry).map_err(|source| {
                         RunError::Data {
                             dataset: name.clone(),
-                            source,
+                            source: Box::new(source),
                         }
                     })?);
                 }
@@ -185,7 +185,7 @@ pub fn load_datasets(config: &RunConfig) -> Result<Vec<Prepared>, RunError> {
         .map(|spec| {
             let to_err = |source| RunError::Data {
                 dataset: spec.name.clone(),
-                source,
+                source: Box::new(source),
             };
             let table = read_table(&spec.path, &spec.options).map_err(to_err)?;
             let seed = derive_seed(config.seed, &["split", &spec.name], 0);

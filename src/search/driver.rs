@@ -94,7 +94,7 @@ fn settings_for(config: &RunConfig, entry: &StrategyEntry) -> TrialSettings {
     TrialSettings {
         fit: config.fit,
         cost_model: config.cost_model,
-        threshold: config.threshold.clone(),
+        threshold: config.threshold,
         objective: entry.objective,
         cv_folds: config.cv_folds,
     }
