@@ -303,3 +303,20 @@ pub enum DataError {
         found: usize,
     },
 }
+
+impl DataError {
+    /// The error for a file that could not be opened or read: `FileNotFound` when it does not
+    /// exist, `Read` otherwise.
+    pub(crate) fn opening(path: &std::path::Path, source: std::io::Error) -> DataError {
+        match source.kind() {
+            std::io::ErrorKind::NotFound => DataError::FileNotFound {
+                path: path.to_owned(),
+            },
+            _ => DataError::Read {
+                path: path.to_owned(),
+                line: None,
+                source,
+            },
+        }
+    }
+}

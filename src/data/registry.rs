@@ -101,16 +101,8 @@ pub struct Registry {
 impl Registry {
     /// Reads and checks a registry file (unique non-empty names, percentages within 0..=100).
     pub fn load(path: &Path) -> Result<Registry, DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => DataError::FileNotFound {
-                path: path.to_owned(),
-            },
-            _ => DataError::Read {
-                path: path.to_owned(),
-                line: None,
-                source,
-            },
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| DataError::opening(path, source))?;
         Registry::from_yaml(&text, path)
     }
 

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use ndarray::{concatenate, s, Array1, ArrayView2, Axis};
+use ndarray::{concatenate, s, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::config::FitSettings;
@@ -149,8 +149,13 @@ pub fn cv_loglik(
     Ok(total / folds as f64)
 }
 
-fn anomaly_scores(model: &GaussianMixture, part: &Part) -> Result<Array1<f64>, GmmError> {
-    Ok(model.score_samples(part.x.view())?.mapv(|ll| -ll))
+/// Anomaly scores (−log-likelihood) of a part's rows, in row order.
+fn anomaly_scores(model: &GaussianMixture, part: &Part) -> Result<Vec<f64>, GmmError> {
+    Ok(model
+        .score_samples(part.x.view())?
+        .into_iter()
+        .map(|ll| -ll)
+        .collect())
 }
 
 /// Runs one trial: fits `config` on the dataset's fitting rows and measures it on every part.
@@ -193,9 +198,6 @@ fn measure(
     let train_scores = anomaly_scores(model, &data.train)?;
     let val_scores = anomaly_scores(model, &data.validation)?;
     let test_scores = anomaly_scores(model, &data.test)?;
-    let val_scores = val_scores.as_slice().unwrap_or(&[]).to_vec();
-    let test_scores = test_scores.as_slice().unwrap_or(&[]).to_vec();
-    let train_scores = train_scores.as_slice().unwrap_or(&[]).to_vec();
 
     let mut warnings = Vec::new();
     if !model.converged() && settings.fit.max_iter > 0 {
