@@ -379,7 +379,7 @@ fn parse_strategy_entry(
     // checked here against those the kind takes.
     let allowed: &[&str] = match kind.as_str() {
         "fixed" => &["kind", "configs"],
-        "cfo" => &["kind", "max_failure", "low_cost"],
+        "cfo" => &["kind", "max_failure", "low_cost", "concurrent_trials"],
         _ => &["kind"],
     };
     if let Some(stray) = map

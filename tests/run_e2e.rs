@@ -149,10 +149,12 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
 }
 
 #[test]
-fn grid_and_random_results_do_not_depend_on_the_number_of_threads() {
+fn grid_random_and_cfo_results_do_not_depend_on_the_number_of_threads() {
+    // CFO runs in lock-step rounds (two trials at once by default, told in the order asked),
+    // so its path is the same with one thread or two.
     let tmp = tempfile::tempdir().unwrap();
     let data = write_dataset(tmp.path(), 240);
-    let strategies = "  - {kind: grid}\n  - {kind: random, budget: {trials: 10}}\n";
+    let strategies = "  - {kind: grid}\n  - {kind: random, budget: {trials: 10}}\n  - {kind: cfo, budget: {trials: 12}}\n  - {kind: cfo, name: cfo3, concurrent_trials: 3, budget: {trials: 12}}\n";
     let cfg = config(&data, strategies);
     let mut journals = Vec::new();
     for jobs in [1, 2] {
@@ -160,7 +162,7 @@ fn grid_and_random_results_do_not_depend_on_the_number_of_threads() {
         execute(&cfg, &options(&out, jobs), &AtomicBool::new(false), &Silent).unwrap();
         journals.push(essence(&read_records(&out.join("trials.jsonl")).unwrap()));
     }
-    assert_eq!(journals[0].len(), 3 * 3 * 2 * 2 + 10);
+    assert_eq!(journals[0].len(), 3 * 3 * 2 * 2 + 10 + 12 + 12);
     assert_eq!(journals[0], journals[1]);
 }
 

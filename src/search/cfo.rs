@@ -11,7 +11,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::flow2::{Flow2, TrialId, STEPSIZE};
 use super::space::{Axis, GmmConfig, SearchError, SearchSpace};
-use super::strategy::{LowCostSpec, Strategy};
+use super::strategy::{Concurrency, LowCostSpec, Strategy};
 /// Offset of the seed of the stream that draws dimensions without a low-cost value (FLAML
 /// seeds it with `seed + 19823`).
 const SAMPLE_SEED_OFFSET: u64 = 19823;
@@ -101,10 +101,12 @@ pub struct CfoStatus {
 /// incumbent); its configuration is never proposed again, nor fed back. `cost` does not steer
 /// the search (there is no resource dimension) but is recorded as FLAML does ([`CfoStatus`]).
 ///
-/// CFO is sequential in spirit: the driver should call `ask` and `tell` alternately. Asking
-/// again before telling still works, but the proposals come from the same incumbent and may be
-/// dropped as duplicates of pending ones; before the first start point is told, a second `ask`
-/// returns a disturbed start point, as FLAML does.
+/// Concurrent trials work as in FLAML with `n_concurrent_trials`: asking again before telling
+/// gives the opposite direction of the pending proposal (then new directions from the same
+/// incumbent), and a late result that beats the incumbent still moves it; before the first
+/// start point is told, a second `ask` returns a disturbed start point. The driver asks
+/// [`Cfo::with_concurrency`] proposals at a time and tells their results in the order asked
+/// ([`Concurrency::LockStep`](super::Concurrency::LockStep)).
 ///
 /// ```
 /// use gmmtune::search::{Cfo, LowCostSpec, SearchSpace, Strategy};
@@ -143,6 +145,8 @@ pub struct Cfo {
     max_failure: usize,
     consecutive_failures: usize,
     exhausted: bool,
+    /// Proposals the driver evaluates at once, in lock step.
+    concurrent_trials: usize,
     /// Directions handed to every local search instead of random ones (tests only).
     #[cfg(test)]
     scripted: Option<super::flow2::ScriptedDirections>,
@@ -252,11 +256,20 @@ impl Cfo {
             max_failure,
             consecutive_failures: 0,
             exhausted: false,
+            concurrent_trials: 1,
             #[cfg(test)]
             scripted: None,
             #[cfg(test)]
             scripted_gauss: None,
         })
+    }
+
+    /// Lets the driver evaluate up to `n` proposals at once (FLAML's `n_concurrent_trials`;
+    /// `n` is raised to 1). With 2, a FLOW2 direction and its opposite run side by side; the
+    /// results are told in the order asked, so the path does not depend on timing.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrent_trials = n.max(1);
+        self
     }
 
     /// A snapshot of the search state.
@@ -409,6 +422,10 @@ impl Cfo {
 impl Strategy for Cfo {
     fn name(&self) -> &'static str {
         "cfo"
+    }
+
+    fn concurrency(&self) -> Concurrency {
+        Concurrency::LockStep(self.concurrent_trials)
     }
 
     fn ask(&mut self) -> Option<GmmConfig> {

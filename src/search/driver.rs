@@ -3,15 +3,20 @@
 //!
 //! A unit replays its journaled trials through its strategy (asking for each configuration and
 //! telling the recorded result without fitting again), then runs live. Grid, random and fixed
-//! strategies run several trials of a unit at once; CFO runs its trials one after another, as
-//! its proposals depend on the previous results. Every trial's seed derives from the run seed,
-//! the dataset and the trial index, so grid and random results do not depend on `jobs`.
+//! strategies ([`Concurrency::Independent`]) run a trial on every worker as it frees up. CFO
+//! ([`Concurrency::LockStep`]) runs in rounds: it is asked for its `concurrent_trials`
+//! proposals, they run at once (as far as `jobs` allows), and their results are told in the
+//! order asked before the next round, so its path does not depend on `jobs` or on timing.
+//! Every trial's seed derives from the run seed, the dataset and the trial index, so grid and
+//! random results do not depend on `jobs` either. Each trial is journaled as soon as it
+//! finishes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::config::{Budget, RunConfig, StrategyEntry};
@@ -22,7 +27,7 @@ use super::journal::{
 };
 use super::seed::derive_seed;
 use super::trial::{run_trial, TrialSettings};
-use super::{build_strategy, SearchError, Strategy, StrategySpec};
+use super::{build_strategy, Concurrency, GmmConfig, SearchError, Strategy};
 
 /// Errors that stop a run (a failed trial does not: it is journaled as `failed`).
 #[derive(Debug, Error)]
@@ -164,7 +169,7 @@ pub fn run_units(
 struct UnitState {
     strategy: Box<dyn Strategy>,
     /// Configurations asked during the replay whose trials were never journaled.
-    pending: Vec<(usize, super::GmmConfig)>,
+    pending: Vec<(usize, GmmConfig)>,
     /// Trials handed out (journaled ones included).
     issued: usize,
     /// Trials finished (journaled ones included).
@@ -188,6 +193,8 @@ struct UnitRun<'a> {
     data: &'a Prepared,
     entry: &'a StrategyEntry,
     settings: TrialSettings,
+    concurrency: Concurrency,
+    /// Trials of this unit that run at once.
     workers: usize,
     replayed: usize,
     state: Mutex<UnitState>,
@@ -209,17 +216,34 @@ impl<'a> UnitRun<'a> {
             }
         })?;
         let objective = entry.objective;
+        let concurrency = strategy.concurrency();
+        // The replay asks in the rounds the live run used, so a lock-step search is told
+        // exactly what it was told before.
+        let round = match concurrency {
+            Concurrency::Independent => 1,
+            Concurrency::LockStep(n) => n.max(1),
+        };
         let last = replay.keys().next_back().copied();
         let mut pending = Vec::new();
         let mut best: Option<f64> = None;
         let mut replayed = 0;
         let mut earlier_s: f64 = 0.0;
-        if let Some(last) = last {
-            for index in 0..=last {
-                if entry.budget.trials.is_some_and(|t| index >= t) {
+        let mut next_index = 0;
+        while let Some(last) = last.filter(|&last| next_index <= last) {
+            let mut asked = Vec::with_capacity(round);
+            while asked.len() < round && next_index <= last {
+                if entry.budget.trials.is_some_and(|t| next_index >= t) {
                     break;
                 }
                 let Some(config) = strategy.ask() else { break };
+                asked.push((next_index, config));
+                next_index += 1;
+            }
+            if asked.is_empty() {
+                break;
+            }
+            let full_round = asked.len() == round;
+            for (index, config) in asked {
                 match replay.get(&index) {
                     Some(r) if r.config.signature() == config.signature() => {
                         let value = objective.to_minimise(r.objective_value);
@@ -231,16 +255,20 @@ impl<'a> UnitRun<'a> {
                     _ => pending.push((index, config)),
                 }
             }
+            if !full_round {
+                break;
+            }
         }
-        let workers = match entry.spec {
-            StrategySpec::Cfo { .. } => 1,
-            _ => jobs.max(1),
+        let workers = match concurrency {
+            Concurrency::Independent => jobs.max(1),
+            Concurrency::LockStep(n) => n.max(1).min(jobs.max(1)),
         };
         Ok(UnitRun {
             config,
             data,
             entry,
             settings: settings_for(config, entry),
+            concurrency,
             workers,
             replayed,
             state: Mutex::new(UnitState {
@@ -261,8 +289,33 @@ impl<'a> UnitRun<'a> {
     }
 
     /// Hands out the next trial, or records why the unit stops.
-    fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, super::GmmConfig)> {
+    fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, GmmConfig)> {
         let mut state = self.lock();
+        self.hand_out(&mut state, interrupt)
+    }
+
+    /// The trials of the next lock-step round: those an earlier run left unfinished, if any
+    /// (as a round of their own), otherwise up to `n` new proposals. Empty once the unit stops.
+    fn next_round(&self, n: usize, interrupt: &AtomicBool) -> Vec<(usize, GmmConfig)> {
+        let mut state = self.lock();
+        let leftovers = !state.pending.is_empty();
+        let mut round = Vec::with_capacity(n);
+        while round.len() < n && (!leftovers || !state.pending.is_empty()) {
+            match self.hand_out(&mut state, interrupt) {
+                Some(trial) => round.push(trial),
+                None => break,
+            }
+        }
+        round
+    }
+
+    /// The next trial (a left-over one first), after the interrupt and budget checks; records
+    /// the stop reason when there is none.
+    fn hand_out(
+        &self,
+        state: &mut UnitState,
+        interrupt: &AtomicBool,
+    ) -> Option<(usize, GmmConfig)> {
         if state.stop.is_some() || interrupt.load(Ordering::SeqCst) {
             return None;
         }
@@ -298,48 +351,100 @@ impl<'a> UnitRun<'a> {
         }
     }
 
+    /// Runs trial `index` and journals it as soon as it finishes.
+    fn evaluate(
+        &self,
+        index: usize,
+        gmm_config: GmmConfig,
+        journal: &JournalWriter,
+    ) -> Result<TrialRecord, DriverError> {
+        let seed = trial_seed(self.config.seed, &self.data.name, index);
+        let outcome = run_trial(self.data, &gmm_config, &self.settings, seed);
+        let objective = self.entry.objective;
+        let (status, error, metrics) = match outcome.result {
+            Ok(m) => (TrialStatus::Ok, None, Some(m)),
+            Err(e) => (TrialStatus::Failed, Some(e), None),
+        };
+        let objective_value = metrics.as_ref().and_then(|m| m.objective_value(objective));
+        let record = TrialRecord {
+            dataset: self.data.name.clone(),
+            strategy: self.entry.name.clone(),
+            trial: index,
+            config: gmm_config,
+            seed,
+            status,
+            error,
+            objective,
+            objective_value,
+            fit_seconds: outcome.fit_seconds,
+            elapsed_s: self.lock().elapsed(),
+            metrics,
+        };
+        journal.append(&record)?;
+        Ok(record)
+    }
+
+    /// Tells the strategy a finished trial and reports it.
+    fn learn(&self, record: &TrialRecord, progress: &dyn Progress) {
+        let objective = self.entry.objective;
+        let value = objective.to_minimise(record.objective_value);
+        let mut state = self.lock();
+        state
+            .strategy
+            .tell(&record.config, value, record.fit_seconds);
+        state.best = min_option(state.best, value);
+        state.finished += 1;
+        let best = state
+            .best
+            .map(|b| if objective.higher_is_better() { -b } else { b });
+        drop(state);
+        progress.trial_finished(record, best);
+    }
+
+    /// One worker of an independent strategy: takes trials until the unit stops.
     fn worker(
         &self,
-        journals: (&JournalWriter, &JournalWriter),
+        journal: &JournalWriter,
         interrupt: &AtomicBool,
         progress: &dyn Progress,
     ) -> Result<(), DriverError> {
         while let Some((index, gmm_config)) = self.next_trial(interrupt) {
-            let seed = trial_seed(self.config.seed, &self.data.name, index);
-            let outcome = run_trial(self.data, &gmm_config, &self.settings, seed);
-            let objective = self.entry.objective;
-            let (status, error, metrics) = match outcome.result {
-                Ok(m) => (TrialStatus::Ok, None, Some(m)),
-                Err(e) => (TrialStatus::Failed, Some(e), None),
-            };
-            let objective_value = metrics.as_ref().and_then(|m| m.objective_value(objective));
-            let mut state = self.lock();
-            let record = TrialRecord {
-                dataset: self.data.name.clone(),
-                strategy: self.entry.name.clone(),
-                trial: index,
-                config: gmm_config.clone(),
-                seed,
-                status,
-                error,
-                objective,
-                objective_value,
-                fit_seconds: outcome.fit_seconds,
-                elapsed_s: state.elapsed(),
-                metrics,
-            };
-            let value = objective.to_minimise(objective_value);
-            state.strategy.tell(&gmm_config, value, outcome.fit_seconds);
-            state.best = min_option(state.best, value);
-            state.finished += 1;
-            journals.0.append(&record)?;
-            let best = state
-                .best
-                .map(|b| if objective.higher_is_better() { -b } else { b });
-            drop(state);
-            progress.trial_finished(&record, best);
+            let record = self.evaluate(index, gmm_config, journal)?;
+            self.learn(&record, progress);
         }
         Ok(())
+    }
+
+    /// Lock-step rounds of `n` trials until the unit stops: the round runs on up to
+    /// `self.workers` threads, then its results are told in the order asked.
+    fn run_rounds(
+        &self,
+        n: usize,
+        journal: &JournalWriter,
+        interrupt: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> Result<(), DriverError> {
+        loop {
+            let round = self.next_round(n, interrupt);
+            if round.is_empty() {
+                return Ok(());
+            }
+            let records: Vec<Result<TrialRecord, DriverError>> = if self.workers > 1 {
+                round
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(|(index, c)| self.evaluate(index, c, journal))
+                    .collect()
+            } else {
+                round
+                    .into_iter()
+                    .map(|(index, c)| self.evaluate(index, c, journal))
+                    .collect()
+            };
+            for record in records {
+                self.learn(&record?, progress);
+            }
+        }
     }
 
     /// Runs the unit to its end; `None` when interrupted (the unit stays unfinished).
@@ -355,20 +460,27 @@ impl<'a> UnitRun<'a> {
             &self.entry.budget,
             self.replayed,
         );
-        let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
-        rayon::scope(|scope| {
-            for _ in 0..self.workers {
-                let errors = &errors;
-                let this = &self;
-                scope.spawn(move |_| {
-                    if let Err(e) = this.worker(journals, interrupt, progress) {
-                        errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+        match self.concurrency {
+            Concurrency::LockStep(n) => {
+                self.run_rounds(n.max(1), journals.0, interrupt, progress)?
+            }
+            Concurrency::Independent => {
+                let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
+                rayon::scope(|scope| {
+                    for _ in 0..self.workers {
+                        let errors = &errors;
+                        let this = &self;
+                        scope.spawn(move |_| {
+                            if let Err(e) = this.worker(journals.0, interrupt, progress) {
+                                errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                            }
+                        });
                     }
                 });
+                if let Some(e) = errors.into_inner().unwrap_or_else(|p| p.into_inner()).pop() {
+                    return Err(e);
+                }
             }
-        });
-        if let Some(e) = errors.into_inner().unwrap_or_else(|p| p.into_inner()).pop() {
-            return Err(e);
         }
         // Every worker has returned, so every trial handed out has finished; without a stop
         // reason the unit was interrupted and stays unfinished.

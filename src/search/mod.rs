@@ -23,6 +23,6 @@ pub use space::{
     ValueSpec,
 };
 pub use strategy::{
-    build_strategy, FixedList, GmmConfigSpec, LowCostSpec, Strategy, StrategySpec,
+    build_strategy, Concurrency, FixedList, GmmConfigSpec, LowCostSpec, Strategy, StrategySpec,
     DEFAULT_MAX_FAILURE,
 };

@@ -28,14 +28,48 @@ pub trait Strategy: Send {
     /// Result of a configuration this strategy proposed: `objective` is minimised (`None` =
     /// failed trial), `cost` = fit seconds.
     fn tell(&mut self, config: &GmmConfig, objective: Option<f64>, cost: f64);
+    /// How the driver may run this strategy's trials at once; see [`Concurrency`].
+    fn concurrency(&self) -> Concurrency {
+        Concurrency::Independent
+    }
+}
+
+/// How many trials of one strategy the driver may run at once, and how.
+///
+/// ```
+/// use gmmtune::search::{build_strategy, Concurrency, SearchSpaceSpec, StrategySpec};
+/// let space = SearchSpaceSpec::default().check().unwrap();
+/// let grid = build_strategy(&StrategySpec::Random, &space, 1).unwrap();
+/// assert_eq!(grid.concurrency(), Concurrency::Independent);
+/// let cfo: StrategySpec = serde_norway::from_str("kind: cfo\nconcurrent_trials: 2\n").unwrap();
+/// let cfo = build_strategy(&cfo, &space, 1).unwrap();
+/// assert_eq!(cfo.concurrency(), Concurrency::LockStep(2));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    /// Proposals never depend on results (fixed, grid, random): trials run on every worker
+    /// as they free up, and the results do not depend on the number of workers.
+    Independent,
+    /// Proposals depend on results (CFO): the driver asks for up to `n` proposals, runs them
+    /// at once (as far as `jobs` allows), and tells every result in the order asked before
+    /// asking again. The search therefore takes the same path whatever `jobs` is.
+    LockStep(usize),
 }
 
 /// Default number of consecutive dropped proposals that ends a CFO search (FLAML's
 /// `max_failure`).
 pub const DEFAULT_MAX_FAILURE: usize = 100;
 
+/// Default number of CFO proposals evaluated at once: FLOW2 probes a direction and its
+/// opposite, so two trials run side by side.
+pub const DEFAULT_CONCURRENT_TRIALS: usize = 2;
+
 fn default_max_failure() -> usize {
     DEFAULT_MAX_FAILURE
+}
+
+fn default_concurrent_trials() -> usize {
+    DEFAULT_CONCURRENT_TRIALS
 }
 
 /// The strategy section of a config, tagged by `kind`.
@@ -72,6 +106,9 @@ pub enum StrategySpec {
         /// Overrides of the low-cost start point.
         #[serde(default)]
         low_cost: LowCostSpec,
+        /// Proposals evaluated at once (FLAML's `n_concurrent_trials`), in lock step.
+        #[serde(default = "default_concurrent_trials")]
+        concurrent_trials: usize,
     },
 }
 
@@ -90,6 +127,8 @@ enum StrategySpecRepr {
         max_failure: usize,
         #[serde(default)]
         low_cost: LowCostSpec,
+        #[serde(default = "default_concurrent_trials")]
+        concurrent_trials: usize,
     },
 }
 
@@ -102,9 +141,11 @@ impl From<StrategySpecRepr> for StrategySpec {
             StrategySpecRepr::Cfo {
                 max_failure,
                 low_cost,
+                concurrent_trials,
             } => StrategySpec::Cfo {
                 max_failure,
                 low_cost,
+                concurrent_trials,
             },
         }
     }
@@ -196,7 +237,8 @@ pub struct LowCostSpec {
 ///
 /// Errors name the key: a grid over a range without `grid: N` (`space.reg_covar.grid`), an
 /// empty fixed list (`strategy.configs`), a low-cost value outside the space
-/// (`strategy.low_cost.n_components`), `max_failure: 0` (`strategy.max_failure`).
+/// (`strategy.low_cost.n_components`), `max_failure: 0` (`strategy.max_failure`),
+/// `concurrent_trials: 0` (`strategy.concurrent_trials`).
 pub fn build_strategy(
     spec: &StrategySpec,
     space: &SearchSpace,
@@ -222,7 +264,18 @@ pub fn build_strategy(
         StrategySpec::Cfo {
             max_failure,
             low_cost,
-        } => Box::new(Cfo::new(space, low_cost, *max_failure, seed)?),
+            concurrent_trials,
+        } => {
+            if *concurrent_trials == 0 {
+                return Err(strategy_error(
+                    "strategy.concurrent_trials",
+                    "concurrent_trials must be at least 1 (1 = one trial after another)",
+                ));
+            }
+            Box::new(
+                Cfo::new(space, low_cost, *max_failure, seed)?.with_concurrency(*concurrent_trials),
+            )
+        }
     })
 }
 
@@ -281,7 +334,8 @@ mod tests {
             cfo,
             StrategySpec::Cfo {
                 max_failure: 100,
-                low_cost: LowCostSpec::default()
+                low_cost: LowCostSpec::default(),
+                concurrent_trials: DEFAULT_CONCURRENT_TRIALS,
             }
         );
         assert_eq!(
@@ -370,10 +424,20 @@ mod tests {
         let cfo = StrategySpec::Cfo {
             max_failure: 0,
             low_cost: LowCostSpec::default(),
+            concurrent_trials: 1,
         };
         assert_eq!(
             build_strategy(&cfo, &space, 0).err().unwrap().key(),
             "strategy.max_failure"
+        );
+        let no_trials = StrategySpec::Cfo {
+            max_failure: 10,
+            low_cost: LowCostSpec::default(),
+            concurrent_trials: 0,
+        };
+        assert_eq!(
+            build_strategy(&no_trials, &space, 0).err().unwrap().key(),
+            "strategy.concurrent_trials"
         );
         let outside = StrategySpec::Cfo {
             max_failure: 10,
@@ -381,6 +445,7 @@ mod tests {
                 n_components: Some(64),
                 ..Default::default()
             },
+            concurrent_trials: 2,
         };
         assert_eq!(
             build_strategy(&outside, &space, 0).err().unwrap().key(),
