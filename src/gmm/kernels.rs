@@ -91,6 +91,54 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
+/// Up to this many features, the full-covariance log-probabilities use the small-dimension
+/// kernel below (loops vectorised across rows) instead of a matrix product per component:
+/// for a handful of features the product's setup costs more than its arithmetic.
+const SMALL_D: usize = 12;
+
+/// Writes the `b × d` row-major block `xb` transposed into `xt` (`d × b`, row-major).
+#[inline(always)]
+fn transpose_block(xb: ArrayView2<f64>, xt: &mut [f64]) {
+    let (b, d) = xb.dim();
+    for (i, xi) in xb.outer_iter().enumerate() {
+        for (j, &v) in xi.iter().enumerate().take(d) {
+            xt[j * b + i] = v;
+        }
+    }
+}
+
+/// `dist[i] = ‖x_i·P − off‖²` for the rows of a transposed block (`xt`, `d × b`), with `P`
+/// upper triangular (`p`, d×d row-major): `y_j = Σ_{k≤j} x_k P_kj`, computed for all rows at
+/// once so the inner loops run over contiguous rows. `acc` and `dist` hold `b` values.
+#[inline(always)]
+fn small_upper_distances(
+    xt: &[f64],
+    b: usize,
+    p: &[f64],
+    off: &[f64],
+    acc: &mut [f64],
+    dist: &mut [f64],
+) {
+    let d = off.len();
+    let acc = &mut acc[..b];
+    let dist = &mut dist[..b];
+    dist.fill(0.0);
+    for j in 0..d {
+        acc.fill(0.0);
+        for k in 0..=j {
+            let pkj = p[k * d + j];
+            for (a, &x) in acc.iter_mut().zip(&xt[k * b..(k + 1) * b]) {
+                *a += x * pkj;
+            }
+        }
+        let o = off[j];
+        for (s, &a) in dist.iter_mut().zip(acc.iter()) {
+            let t = a - o;
+            *s += t * t;
+        }
+    }
+}
+
 /// What the log-probability of a row under each component needs, precomputed once per
 /// parameter set.
 pub(crate) struct LogProb {
@@ -186,6 +234,8 @@ impl LogProb {
 
     fn scratch(&self) -> Array2<f64> {
         match self.kind {
+            // Small d: the transposed block, then two rows of per-row values.
+            Kind::Full { .. } if self.d <= SMALL_D => Array2::zeros((self.d + 2, BLOCK_ROWS)),
             Kind::Full { .. } | Kind::Tied { .. } => Array2::zeros((BLOCK_ROWS, self.d)),
             _ => Array2::zeros((0, 0)),
         }
@@ -224,6 +274,25 @@ impl LogProb {
         let d = self.d;
         let k = self.k;
         match &self.kind {
+            Kind::Full {
+                prec,
+                upper,
+                offsets,
+            } if d <= SMALL_D && upper.iter().all(|&u| u) => {
+                let buf = scratch.as_slice_mut().expect("owned standard layout");
+                let (xt, rest) = buf.split_at_mut(d * BLOCK_ROWS);
+                let (acc, dist) = rest.split_at_mut(BLOCK_ROWS);
+                transpose_block(xb, xt);
+                for c in 0..k {
+                    let p = prec[c].as_slice().expect("owned standard layout");
+                    let off = offsets.row(c);
+                    let off = off.as_slice().expect("owned row is contiguous");
+                    small_upper_distances(xt, b, p, off, acc, dist);
+                    for (o, &v) in out.column_mut(c).iter_mut().zip(dist.iter()) {
+                        *o = v;
+                    }
+                }
+            }
             Kind::Full {
                 prec,
                 upper,
@@ -738,6 +807,29 @@ mod tests {
         let b: Vec<f64> = (0..11).map(|i| 1.0 - i as f64 * 0.1).collect();
         let naive: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
         assert!((squared_distance(&a, &b) - naive).abs() < 1e-12);
+    }
+
+    #[test]
+    fn small_dimension_distances_match_the_matrix_product() {
+        let (b, d) = (37, 5);
+        let x = Array2::from_shape_fn((b, d), |(i, j)| ((i * 7 + j * 3) % 11) as f64 * 0.37 - 1.5);
+        let p = Array2::from_shape_fn((d, d), |(i, j)| {
+            if i <= j {
+                1.0 + (i + 2 * j) as f64 * 0.21
+            } else {
+                0.0
+            }
+        });
+        let off: Vec<f64> = (0..d).map(|j| j as f64 * 0.4 - 0.6).collect();
+        let mut xt = vec![0.0; d * b];
+        transpose_block(x.view(), &mut xt);
+        let (mut acc, mut dist) = (vec![0.0; b], vec![0.0; b]);
+        small_upper_distances(&xt, b, p.as_slice().unwrap(), &off, &mut acc, &mut dist);
+        let y = x.dot(&p);
+        for (i, yi) in y.outer_iter().enumerate() {
+            let naive: f64 = yi.iter().zip(&off).map(|(a, o)| (a - o) * (a - o)).sum();
+            assert!((dist[i] - naive).abs() <= 1e-12 * naive.max(1.0), "row {i}");
+        }
     }
 
     #[test]
