@@ -283,12 +283,15 @@ impl LogProb {
                 let (xt, rest) = buf.split_at_mut(d * BLOCK_ROWS);
                 let (acc, dist) = rest.split_at_mut(BLOCK_ROWS);
                 transpose_block(xb, xt);
-                for c in 0..k {
-                    let p = prec[c].as_slice().expect("owned standard layout");
-                    let off = offsets.row(c);
+                for ((p, off), mut column) in prec
+                    .iter()
+                    .zip(offsets.outer_iter())
+                    .zip(out.columns_mut())
+                {
+                    let p = p.as_slice().expect("owned standard layout");
                     let off = off.as_slice().expect("owned row is contiguous");
                     small_upper_distances(xt, b, p, off, acc, dist);
-                    for (o, &v) in out.column_mut(c).iter_mut().zip(dist.iter()) {
+                    for (o, &v) in column.iter_mut().zip(dist.iter()) {
                         *o = v;
                     }
                 }
