@@ -8,9 +8,9 @@
 //! ```
 //!
 //! Fits with tol 0, `max_iter` iterations, random_from_data initialisation and seed 0 (the
-//! settings of the scikit-learn side), then times `score_samples` on the same data. Prints one
-//! JSON object on stdout: `fit_seconds` and `estep_seconds` (one entry per repeat), `n_iter`,
-//! `lower_bound`. With `--load-only` it only reads the data (to measure the baseline memory).
+//! settings of the scikit-learn side; `--init` and `--tol` change them for profiling), then
+//! times `score_samples` on the same data. Prints one JSON object on stdout: `fit_seconds` and
+//! `estep_seconds` (one entry per repeat), `n_iter`, `lower_bound`. With `--load-only` it only reads the data (to measure the baseline memory).
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -43,6 +43,12 @@ struct Args {
     /// EM iterations (tol is 0, so exactly this many run).
     #[arg(long, default_value_t = 20)]
     max_iter: usize,
+    /// Initialisation: kmeans, k-means++, random or random_from_data.
+    #[arg(long, default_value = "random_from_data")]
+    init: InitMethod,
+    /// Convergence threshold (0: always `max_iter` iterations).
+    #[arg(long, default_value_t = 0.0)]
+    tol: f64,
     /// Timed fits (and timed E-steps).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
@@ -91,9 +97,9 @@ fn main() -> Result<()> {
     }
     let params = GmmParams::new(args.components)
         .covariance_type(args.covariance_type)
-        .tol(0.0)
+        .tol(args.tol)
         .max_iter(args.max_iter)
-        .init(InitMethod::RandomFromData)
+        .init(args.init)
         .seed(0)
         .check()?;
 

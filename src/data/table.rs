@@ -334,16 +334,7 @@ impl Layout {
 
 /// Opens the file, transparently decompressing gzip.
 fn open_input(path: &Path) -> Result<Box<dyn Read>, DataError> {
-    let file = File::open(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::FileNotFound {
-            path: path.to_owned(),
-        },
-        _ => DataError::Read {
-            path: path.to_owned(),
-            line: None,
-            source,
-        },
-    })?;
+    let file = File::open(path).map_err(|source| DataError::opening(path, source))?;
     let mut buffered = BufReader::with_capacity(READ_BUFFER, file);
     let head = buffered.fill_buf().map_err(|source| DataError::Read {
         path: path.to_owned(),

@@ -283,10 +283,8 @@ impl LogProb {
                 let (xt, rest) = buf.split_at_mut(d * BLOCK_ROWS);
                 let (acc, dist) = rest.split_at_mut(BLOCK_ROWS);
                 transpose_block(xb, xt);
-                for ((p, off), mut column) in prec
-                    .iter()
-                    .zip(offsets.outer_iter())
-                    .zip(out.columns_mut())
+                for ((p, off), mut column) in
+                    prec.iter().zip(offsets.outer_iter()).zip(out.columns_mut())
                 {
                     let p = p.as_slice().expect("owned standard layout");
                     let off = off.as_slice().expect("owned row is contiguous");

@@ -421,36 +421,21 @@ mod tests {
                 .key(),
             "space.reg_covar.grid"
         );
-        let cfo = StrategySpec::Cfo {
-            max_failure: 0,
-            low_cost: LowCostSpec::default(),
-            concurrent_trials: 1,
-        };
-        assert_eq!(
-            build_strategy(&cfo, &space, 0).err().unwrap().key(),
-            "strategy.max_failure"
-        );
-        let no_trials = StrategySpec::Cfo {
-            max_failure: 10,
-            low_cost: LowCostSpec::default(),
-            concurrent_trials: 0,
-        };
-        assert_eq!(
-            build_strategy(&no_trials, &space, 0).err().unwrap().key(),
-            "strategy.concurrent_trials"
-        );
-        let outside = StrategySpec::Cfo {
-            max_failure: 10,
+        let cfo = |max_failure, n_components, concurrent_trials| StrategySpec::Cfo {
+            max_failure,
             low_cost: LowCostSpec {
-                n_components: Some(64),
+                n_components,
                 ..Default::default()
             },
-            concurrent_trials: 2,
+            concurrent_trials,
         };
-        assert_eq!(
-            build_strategy(&outside, &space, 0).err().unwrap().key(),
-            "strategy.low_cost.n_components"
-        );
+        for (spec, key) in [
+            (cfo(0, None, 1), "strategy.max_failure"),
+            (cfo(10, None, 0), "strategy.concurrent_trials"),
+            (cfo(10, Some(64), 2), "strategy.low_cost.n_components"),
+        ] {
+            assert_eq!(build_strategy(&spec, &space, 0).err().unwrap().key(), key);
+        }
     }
 
     #[test]
