@@ -73,7 +73,7 @@ fn sub_blocks(n: usize) -> impl Iterator<Item = Range<usize>> {
 
 /// Squared Euclidean distance with four independent accumulators (vectorises).
 #[inline(always)]
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut ca = a.chunks_exact(4);
     let mut cb = b.chunks_exact(4);
@@ -370,7 +370,7 @@ impl LogProb {
 /// multiply-adds are formed), so results do not depend on which version runs.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn simd_available() -> bool {
+pub(crate) fn simd_available() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 

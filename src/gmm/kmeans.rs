@@ -21,6 +21,8 @@ use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rayon::prelude::*;
 
+use super::kernels::{simd_available, squared_distance};
+
 /// Rows per parallel work item; fixed so that results do not depend on the thread count.
 const BLOCK_ROWS: usize = 256;
 /// scikit-learn's `KMeans.max_iter` default.
@@ -44,6 +46,8 @@ pub(crate) fn kmeans_plusplus<R: Rng + ?Sized>(
     if k == 0 || n == 0 {
         return Vec::new();
     }
+    let x = x.as_standard_layout();
+    let x = x.view();
     let n_local_trials = 2 + (k as f64).ln().floor() as usize;
     let mut seeds = Vec::with_capacity(k);
     let first = rng.random_range(0..n);
@@ -117,12 +121,16 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
         centre -= &mean;
     }
 
+    // The centred data, once: every assignment step works on it.
+    let mut centred = Array2::zeros((n, d));
+    centred.assign(&x);
+    centred -= &mean;
     let mut labels = vec![0usize; n];
     let mut labels_old = vec![usize::MAX; n];
     let mut strict_convergence = false;
     let mut n_iter = MAX_ITER;
     for iteration in 1..=MAX_ITER {
-        let (mut sums, mut counts) = assign_and_sum(x, mean.view(), centres.view(), &mut labels);
+        let (mut sums, mut counts) = assign_and_sum(centred.view(), centres.view(), &mut labels);
         if counts.contains(&0) {
             relocate_empty_clusters(
                 x,
@@ -155,42 +163,67 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
         labels_old.copy_from_slice(&labels);
     }
     if !strict_convergence {
-        assign_and_sum(x, mean.view(), centres.view(), &mut labels);
+        assign_and_sum(centred.view(), centres.view(), &mut labels);
     }
     (Array1::from(labels), n_iter)
 }
 
 /// Fills `out[i]` with `‖x_i − c‖²`, or with `min(floor[i], ‖x_i − c‖²)` when `floor` is
-/// given, and returns the sum of `out` (summed per block, blocks in order).
+/// given, and returns the sum of `out` (summed per block, blocks in order). `x` must be in
+/// standard layout.
 fn distances_to_row(
     x: ArrayView2<f64>,
     c: ArrayView1<f64>,
     floor: Option<&[f64]>,
     out: &mut [f64],
 ) -> f64 {
+    let c = c.to_vec();
+    let rows = x.as_slice().expect("standard layout");
+    let d = c.len().max(1);
     let partials: Vec<f64> = out
         .par_chunks_mut(BLOCK_ROWS)
         .enumerate()
         .map(|(b, chunk)| {
             let start = b * BLOCK_ROWS;
-            let mut sum = 0.0;
-            for (i, o) in chunk.iter_mut().enumerate() {
-                let row = x.row(start + i);
-                let mut dist = squared_distance(row, c);
-                if let Some(f) = floor {
-                    dist = dist.min(f[start + i]);
-                }
-                *o = dist;
-                sum += dist;
-            }
-            sum
+            let block = &rows[start * d..(start + chunk.len()) * d];
+            let floor = floor.map(|f| &f[start..start + chunk.len()]);
+            block_distances(block, &c, floor, chunk)
         })
         .collect();
     partials.iter().sum()
 }
 
-fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
-    a.iter().zip(b.iter()).map(|(p, q)| (p - q) * (p - q)).sum()
+/// [`distances_to_row`] on one block of rows (`block`, row-major, `out.len()` rows); the
+/// AVX2 build of the same loop when the CPU has it (same operations, same results).
+fn block_distances(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
+    #[inline(always)]
+    fn generic(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
+        let mut sum = 0.0;
+        for (i, (o, row)) in out
+            .iter_mut()
+            .zip(block.chunks_exact(c.len().max(1)))
+            .enumerate()
+        {
+            let mut dist = squared_distance(row, c);
+            if let Some(f) = floor {
+                dist = dist.min(f[i]);
+            }
+            *o = dist;
+            sum += dist;
+        }
+        sum
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn wide(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
+        generic(block, c, floor, out)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_available() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        return unsafe { wide(block, c, floor, out) };
+    }
+    generic(block, c, floor, out)
 }
 
 /// A uniformly drawn row index not in `chosen` (any row if all are chosen).
@@ -215,11 +248,11 @@ fn mean_variance(x: ArrayView2<f64>, mean: ArrayView1<f64>) -> f64 {
     var.sum() / (n as f64 * d as f64)
 }
 
-/// Assigns every row to its nearest centre (ties go to the lowest index) and returns the
-/// per-cluster sums of the centred rows and the cluster sizes. `centres` are centred by `mean`.
+/// Assigns every row of the centred data `xc` (standard layout) to its nearest centre (ties go
+/// to the lowest index) and returns the per-cluster sums of those rows and the cluster sizes.
+/// `centres` are centred too.
 fn assign_and_sum(
-    x: ArrayView2<f64>,
-    mean: ArrayView1<f64>,
+    xc: ArrayView2<f64>,
     centres: ArrayView2<f64>,
     labels: &mut [usize],
 ) -> (Array2<f64>, Vec<usize>) {
@@ -235,16 +268,24 @@ fn assign_and_sum(
         .map(|(b, block_labels)| {
             let start = b * BLOCK_ROWS;
             let rows = block_labels.len();
-            let mut block = x.slice(s![start..start + rows, ..]).to_owned();
-            block -= &mean;
+            let block = xc.slice(s![start..start + rows, ..]);
             let dots = block.dot(&centres_t);
             let mut sums = Array2::<f64>::zeros((k, d));
             let mut counts = vec![0usize; k];
-            for (i, label) in block_labels.iter_mut().enumerate() {
+            let block = block.as_slice().expect("rows of a standard-layout array");
+            // `dot` may hand back a column-major product for some shapes.
+            let dots = dots.as_standard_layout();
+            let dots = dots.as_slice().expect("standard layout");
+            let sums_flat = sums.as_slice_mut().expect("owned standard layout");
+            for ((label, dots_i), row) in block_labels
+                .iter_mut()
+                .zip(dots.chunks_exact(k))
+                .zip(block.chunks_exact(d.max(1)))
+            {
                 let mut best = 0;
                 let mut best_dist = f64::INFINITY;
-                for (c, &norm) in centre_norms.iter().enumerate() {
-                    let dist = norm - 2.0 * dots[[i, c]];
+                for (c, (&norm, &dot)) in centre_norms.iter().zip(dots_i).enumerate() {
+                    let dist = norm - 2.0 * dot;
                     if dist < best_dist {
                         best_dist = dist;
                         best = c;
@@ -252,8 +293,9 @@ fn assign_and_sum(
                 }
                 *label = best;
                 counts[best] += 1;
-                let mut sum = sums.row_mut(best);
-                sum += &block.row(i);
+                for (s, &v) in sums_flat[best * d..(best + 1) * d].iter_mut().zip(row) {
+                    *s += v;
+                }
             }
             (sums, counts)
         })
