@@ -806,9 +806,18 @@ pub(crate) fn full_scatter(
 fn centre_and_weight(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
     #[inline(always)]
     fn generic(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], mut out: ArrayViewMut2<f64>) {
+        let d = mu.len().max(1);
+        if let (Some(xs), Some(os)) = (xb.as_slice(), out.as_slice_mut()) {
+            // Contiguous blocks (the usual case): flat rows, no per-row views.
+            for ((xi, oi), &ri) in xs.chunks_exact(d).zip(os.chunks_exact_mut(d)).zip(r.iter()) {
+                let w = ri.sqrt();
+                for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
+                    *o = w * (x - m);
+                }
+            }
+            return;
+        }
         for ((xi, &ri), mut oi) in xb.outer_iter().zip(r.iter()).zip(out.outer_iter_mut()) {
-            let xi = xi.as_slice().expect("rows are contiguous");
-            let oi = oi.as_slice_mut().expect("rows are contiguous");
             let w = ri.sqrt();
             for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
                 *o = w * (x - m);
