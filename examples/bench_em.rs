@@ -10,7 +10,8 @@
 //! Fits with tol 0, `max_iter` iterations, random_from_data initialisation and seed 0 (the
 //! settings of the scikit-learn side; `--init` and `--tol` change them for profiling), then
 //! times `score_samples` on the same data. Prints one JSON object on stdout: `fit_seconds` and
-//! `estep_seconds` (one entry per repeat), `n_iter`, `lower_bound`. With `--load-only` it only reads the data (to measure the baseline memory).
+//! `estep_seconds` (one entry per repeat), `n_iter`, `lower_bound`. With `--load-only` it only
+//! reads the data (to measure the baseline memory).
 
 use std::fs::File;
 use std::io::{BufReader, Read};

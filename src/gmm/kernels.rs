@@ -99,9 +99,9 @@ const SMALL_D: usize = 12;
 /// Writes the `b × d` row-major block `xb` transposed into `xt` (`d × b`, row-major).
 #[inline(always)]
 fn transpose_block(xb: ArrayView2<f64>, xt: &mut [f64]) {
-    let (b, d) = xb.dim();
+    let b = xb.nrows();
     for (i, xi) in xb.outer_iter().enumerate() {
-        for (j, &v) in xi.iter().enumerate().take(d) {
+        for (j, &v) in xi.iter().enumerate() {
             xt[j * b + i] = v;
         }
     }
@@ -172,24 +172,38 @@ enum Kind {
         upper: Vec<bool>,
         offsets: Array2<f64>,
     },
+    /// [`Kind::Full`] with at most [`SMALL_D`] features and upper-triangular factors: the
+    /// small-dimension kernel.
+    FullSmall {
+        prec: Vec<Array2<f64>>,
+        offsets: Array2<f64>,
+    },
     /// The shared factor and per component `μ_k·P`.
     Tied {
         prec: Array2<f64>,
         upper: bool,
         offsets: Array2<f64>,
     },
-    /// Means and precisions (squared factors), both transposed to d×K; for the product form,
-    /// `−2·(μ∘p)ᵀ` and `Σ_j μ_j² p_j` per component.
+    /// Means and precisions (squared factors), both transposed to d×K: the direct sum.
     Diag {
         means_t: Array2<f64>,
+        prec_t: Array2<f64>,
+    },
+    /// From [`PRODUCT_FORM_D`] features: precisions transposed to d×K, `−2·(μ∘p)ᵀ` and
+    /// `Σ_j μ_j² p_j` per component.
+    DiagProduct {
         prec_t: Array2<f64>,
         minus_two_mp_t: Array2<f64>,
         mean_terms: Vec<f64>,
     },
-    /// Means transposed to d×K and one precision per component; for the product form,
-    /// `−2·μᵀ` and `‖μ‖²` per component.
+    /// Means transposed to d×K and one precision per component: the direct sum.
     Spherical {
         means_t: Array2<f64>,
+        prec: Vec<f64>,
+    },
+    /// From [`PRODUCT_FORM_D`] features: one precision per component, `−2·μᵀ` and `‖μ‖²` per
+    /// component.
+    SphericalProduct {
         prec: Vec<f64>,
         minus_two_means_t: Array2<f64>,
         mean_norms: Vec<f64>,
@@ -223,15 +237,19 @@ impl LogProb {
         let kind = match prec_chol {
             Covariances::Full(p) => {
                 let prec: Vec<Array2<f64>> = p.outer_iter().map(|m| m.to_owned()).collect();
-                let upper = prec.iter().map(is_upper).collect();
+                let upper: Vec<bool> = prec.iter().map(is_upper).collect();
                 let mut offsets = Array2::zeros((k, d));
                 for (c, p) in prec.iter().enumerate() {
                     offsets.row_mut(c).assign(&means.row(c).dot(p));
                 }
-                Kind::Full {
-                    prec,
-                    upper,
-                    offsets,
+                if d <= SMALL_D && upper.iter().all(|&u| u) {
+                    Kind::FullSmall { prec, offsets }
+                } else {
+                    Kind::Full {
+                        prec,
+                        upper,
+                        offsets,
+                    }
                 }
             }
             Covariances::Tied(p) => Kind::Tied {
@@ -239,21 +257,27 @@ impl LogProb {
                 upper: is_upper(p),
                 offsets: means.dot(p),
             },
-            Covariances::Diag(p) => {
+            Covariances::Diag(p) if d >= PRODUCT_FORM_D => {
                 let prec = p.mapv(|v| v * v);
                 let mp = &means * &prec;
-                Kind::Diag {
-                    means_t: means.t().as_standard_layout().into_owned(),
+                Kind::DiagProduct {
                     prec_t: prec.t().as_standard_layout().into_owned(),
                     minus_two_mp_t: mp.t().mapv(|v| -2.0 * v),
                     mean_terms: (&mp * &means).sum_axis(Axis(1)).to_vec(),
                 }
             }
-            Covariances::Spherical(p) => Kind::Spherical {
+            Covariances::Diag(p) => Kind::Diag {
                 means_t: means.t().as_standard_layout().into_owned(),
+                prec_t: p.mapv(|v| v * v).t().as_standard_layout().into_owned(),
+            },
+            Covariances::Spherical(p) if d >= PRODUCT_FORM_D => Kind::SphericalProduct {
                 prec: p.iter().map(|v| v * v).collect(),
                 minus_two_means_t: means.t().mapv(|v| -2.0 * v),
                 mean_norms: means.outer_iter().map(|m| m.dot(&m)).collect(),
+            },
+            Covariances::Spherical(p) => Kind::Spherical {
+                means_t: means.t().as_standard_layout().into_owned(),
+                prec: p.iter().map(|v| v * v).collect(),
             },
         };
         LogProb {
@@ -267,11 +291,14 @@ impl LogProb {
 
     fn scratch(&self) -> Array2<f64> {
         match self.kind {
-            // Small d: the transposed block, then two rows of per-row values.
-            Kind::Full { .. } if self.d <= SMALL_D => Array2::zeros((self.d + 2, BLOCK_ROWS)),
-            Kind::Full { .. } | Kind::Tied { .. } => Array2::zeros((BLOCK_ROWS, self.d)),
-            Kind::Diag { .. } if self.d >= PRODUCT_FORM_D => Array2::zeros((BLOCK_ROWS, self.d)),
-            _ => Array2::zeros((0, 0)),
+            // The transposed block, then two rows of per-row values.
+            Kind::FullSmall { .. } => Array2::zeros((self.d + 2, BLOCK_ROWS)),
+            Kind::Full { .. } | Kind::Tied { .. } | Kind::DiagProduct { .. } => {
+                Array2::zeros((BLOCK_ROWS, self.d))
+            }
+            Kind::Diag { .. } | Kind::Spherical { .. } | Kind::SphericalProduct { .. } => {
+                Array2::zeros((0, 0))
+            }
         }
     }
 
@@ -308,11 +335,7 @@ impl LogProb {
         let d = self.d;
         let k = self.k;
         match &self.kind {
-            Kind::Full {
-                prec,
-                upper,
-                offsets,
-            } if d <= SMALL_D && upper.iter().all(|&u| u) => {
+            Kind::FullSmall { prec, offsets } => {
                 let buf = scratch.as_slice_mut().expect("owned standard layout");
                 let (xt, rest) = buf.split_at_mut(d * BLOCK_ROWS);
                 let (acc, dist) = rest.split_at_mut(BLOCK_ROWS);
@@ -367,12 +390,11 @@ impl LogProb {
                     }
                 }
             }
-            Kind::Diag {
+            Kind::DiagProduct {
                 prec_t,
                 minus_two_mp_t,
                 mean_terms,
-                ..
-            } if d >= PRODUCT_FORM_D => {
+            } => {
                 // out = −2·x·(μ∘p)ᵀ + x²·pᵀ + Σ μ²p
                 linalg::matmul(out.view_mut(), xb, minus_two_mp_t.view());
                 let mut sq = scratch.slice_mut(s![..b, ..]);
@@ -384,12 +406,11 @@ impl LogProb {
                     }
                 }
             }
-            Kind::Spherical {
+            Kind::SphericalProduct {
                 prec,
                 minus_two_means_t,
                 mean_norms,
-                ..
-            } if d >= PRODUCT_FORM_D => {
+            } => {
                 // out = (‖x‖² − 2·x·μᵀ + ‖μ‖²)·p
                 linalg::matmul(out.view_mut(), xb, minus_two_means_t.view());
                 for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
@@ -400,9 +421,7 @@ impl LogProb {
                     }
                 }
             }
-            Kind::Diag {
-                means_t, prec_t, ..
-            } => {
+            Kind::Diag { means_t, prec_t } => {
                 let mt = means_t.as_slice().expect("owned standard layout");
                 let pt = prec_t.as_slice().expect("owned standard layout");
                 for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
@@ -411,7 +430,7 @@ impl LogProb {
                     diag_distances(xi, mt, Some(pt), oi);
                 }
             }
-            Kind::Spherical { means_t, prec, .. } => {
+            Kind::Spherical { means_t, prec } => {
                 let mt = means_t.as_slice().expect("owned standard layout");
                 for (xi, mut oi) in xb.outer_iter().zip(out.outer_iter_mut()) {
                     let xi = xi.as_slice().expect("rows are contiguous");

@@ -114,17 +114,14 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
     let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
     let tol = RELATIVE_TOL * mean_variance(x, mean.view());
 
-    let mut centres = Array2::zeros((k, d));
-    for (c, &row) in seeds.iter().enumerate() {
-        let mut centre = centres.row_mut(c);
-        centre.assign(&x.row(row));
-        centre -= &mean;
-    }
-
-    // The centred data, once: every assignment step works on it.
+    // The centred data, once: the seeds and every assignment step work on it.
     let mut centred = Array2::zeros((n, d));
     centred.assign(&x);
     centred -= &mean;
+    let mut centres = Array2::zeros((k, d));
+    for (c, &row) in seeds.iter().enumerate() {
+        centres.row_mut(c).assign(&centred.row(row));
+    }
     let mut labels = vec![0usize; n];
     let mut labels_old = vec![usize::MAX; n];
     let mut strict_convergence = false;
@@ -133,8 +130,7 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
         let (mut sums, mut counts) = assign_and_sum(centred.view(), centres.view(), &mut labels);
         if counts.contains(&0) {
             relocate_empty_clusters(
-                x,
-                mean.view(),
+                centred.view(),
                 centres.view(),
                 &labels,
                 &mut sums,
@@ -311,12 +307,11 @@ fn assign_and_sum(
     (sums, counts)
 }
 
-/// scikit-learn's relocation of empty clusters: the `e` empty clusters take the `e` points
-/// farthest from their assigned (old) centre, farthest first; each point is removed from its
-/// cluster's sum. Labels are not changed (the next assignment step does that).
+/// scikit-learn's relocation of empty clusters on the centred data `xc`: the `e` empty
+/// clusters take the `e` points farthest from their assigned (old) centre, farthest first; each
+/// point is removed from its cluster's sum. Labels are not changed (the next assignment step does that).
 fn relocate_empty_clusters(
-    x: ArrayView2<f64>,
-    mean: ArrayView1<f64>,
+    xc: ArrayView2<f64>,
     centres: ArrayView2<f64>,
     labels: &[usize],
     sums: &mut Array2<f64>,
@@ -333,19 +328,18 @@ fn relocate_empty_clusters(
             for (i, out) in chunk.iter_mut().enumerate() {
                 let r = start + i;
                 let centre = centres.row(labels[r]);
-                *out = x
+                *out = xc
                     .row(r)
                     .iter()
-                    .zip(mean.iter())
                     .zip(centre.iter())
-                    .map(|((&xi, &m), &c)| (xi - m - c) * (xi - m - c))
+                    .map(|(&xi, &c)| (xi - c) * (xi - c))
                     .sum();
             }
         });
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
     for (&cluster, &far) in empty.iter().zip(order.iter()) {
-        let point = &x.row(far) - &mean;
+        let point = xc.row(far);
         let old = labels[far];
         let mut old_sum = sums.row_mut(old);
         old_sum -= &point;
@@ -549,19 +543,11 @@ mod tests {
     #[test]
     fn empty_clusters_take_the_farthest_points() {
         let x = array![[0.0], [1.0], [9.0], [4.0]];
-        let mean = Array1::zeros(1);
         let centres = array![[0.0], [100.0], [200.0]];
         let labels = vec![0, 0, 0, 0];
         let mut sums = array![[14.0], [0.0], [0.0]];
         let mut counts = vec![4, 0, 0];
-        relocate_empty_clusters(
-            x.view(),
-            mean.view(),
-            centres.view(),
-            &labels,
-            &mut sums,
-            &mut counts,
-        );
+        relocate_empty_clusters(x.view(), centres.view(), &labels, &mut sums, &mut counts);
         // Farthest from centre 0 is row 2 (9), then row 3 (4).
         assert_eq!(counts, vec![2, 1, 1]);
         assert_eq!(sums, array![[1.0], [9.0], [4.0]]);

@@ -194,7 +194,7 @@ struct UnitRun<'a> {
     entry: &'a StrategyEntry,
     settings: TrialSettings,
     concurrency: Concurrency,
-    /// Trials of this unit that run at once.
+    /// Workers of an independent strategy (lock-step rounds use the pool's `jobs` threads).
     workers: usize,
     replayed: usize,
     state: Mutex<UnitState>,
@@ -219,10 +219,7 @@ impl<'a> UnitRun<'a> {
         let concurrency = strategy.concurrency();
         // The replay asks in the rounds the live run used, so a lock-step search is told
         // exactly what it was told before.
-        let round = match concurrency {
-            Concurrency::Independent => 1,
-            Concurrency::LockStep(n) => n.max(1),
-        };
+        let round = concurrency.round_size();
         let last = replay.keys().next_back().copied();
         let mut pending = Vec::new();
         let mut best: Option<f64> = None;
@@ -259,17 +256,13 @@ impl<'a> UnitRun<'a> {
                 break;
             }
         }
-        let workers = match concurrency {
-            Concurrency::Independent => jobs.max(1),
-            Concurrency::LockStep(n) => n.max(1).min(jobs.max(1)),
-        };
         Ok(UnitRun {
             config,
             data,
             entry,
             settings: settings_for(config, entry),
             concurrency,
-            workers,
+            workers: jobs.max(1),
             replayed,
             state: Mutex::new(UnitState {
                 strategy,
@@ -415,8 +408,8 @@ impl<'a> UnitRun<'a> {
         Ok(())
     }
 
-    /// Lock-step rounds of `n` trials until the unit stops: the round runs on up to
-    /// `self.workers` threads, then its results are told in the order asked.
+    /// Lock-step rounds of `n` trials until the unit stops: the trials of a round run at once,
+    /// then their results are told in the order asked.
     fn run_rounds(
         &self,
         n: usize,
@@ -429,18 +422,12 @@ impl<'a> UnitRun<'a> {
             if round.is_empty() {
                 return Ok(());
             }
-            let records: Vec<Result<TrialRecord, DriverError>> = if self.workers > 1 {
-                round
-                    .into_par_iter()
-                    .with_max_len(1)
-                    .map(|(index, c)| self.evaluate(index, c, journal))
-                    .collect()
-            } else {
-                round
-                    .into_iter()
-                    .map(|(index, c)| self.evaluate(index, c, journal))
-                    .collect()
-            };
+            // One task per trial; the pool's `jobs` threads bound how many run at once.
+            let records: Vec<Result<TrialRecord, DriverError>> = round
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|(index, c)| self.evaluate(index, c, journal))
+                .collect();
             for record in records {
                 self.learn(&record?, progress);
             }
@@ -461,9 +448,12 @@ impl<'a> UnitRun<'a> {
             self.replayed,
         );
         match self.concurrency {
-            Concurrency::LockStep(n) => {
-                self.run_rounds(n.max(1), journals.0, interrupt, progress)?
-            }
+            Concurrency::LockStep(_) => self.run_rounds(
+                self.concurrency.round_size(),
+                journals.0,
+                interrupt,
+                progress,
+            )?,
             Concurrency::Independent => {
                 let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
                 rayon::scope(|scope| {

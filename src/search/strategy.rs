@@ -56,6 +56,17 @@ pub enum Concurrency {
     LockStep(usize),
 }
 
+impl Concurrency {
+    /// Trials asked before results are told: 1 for independent strategies (each is told as
+    /// it finishes), `n` (at least 1) in lock step.
+    pub fn round_size(self) -> usize {
+        match self {
+            Concurrency::Independent => 1,
+            Concurrency::LockStep(n) => n.max(1),
+        }
+    }
+}
+
 /// Default number of consecutive dropped proposals that ends a CFO search (FLAML's
 /// `max_failure`).
 pub const DEFAULT_MAX_FAILURE: usize = 100;
