@@ -234,7 +234,7 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         out_dir.join("summary.csv").exists(),
         "summary written on Ctrl-C"
     );
-    assert!(stderr(&status).contains("--resume"));
+    assert!(stderr(&status).contains("--resume"), "{}", stderr(&status));
     assert!((3..40).contains(&kept), "{kept} trials kept");
 
     let out = run(gmmtune()

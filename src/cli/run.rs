@@ -62,6 +62,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn print_resume_hint(options: &RunOptions) {
+    eprintln!(
+        "run interrupted: resume with `gmmtune run <config> --resume`{}",
+        if options.out_dir.is_some() {
+            " --out <same dir>"
+        } else {
+            ""
+        }
+    );
+}
+
 /// Runs one config; `false` when it was interrupted.
 fn run_one(
     config: RunConfig,
@@ -110,20 +121,17 @@ fn run_one(
                 let _ = handle.join();
                 let report = result?;
                 print_summary(&report.summary, &report.dir);
+                // The driver may see the interrupt and stop before this loop does.
+                if report.outcome.interrupted {
+                    print_resume_hint(&options);
+                }
                 return Ok(!report.outcome.interrupted);
             }
             Err(mpsc::RecvTimeoutError::Timeout) if interrupt.load(Ordering::SeqCst) => {
                 // Running trials are abandoned; the journal holds every finished one.
                 let rows = write_summary_from_journal(&dir, &dataset_order, &strategy_order)?;
                 print_summary(&rows, &dir);
-                eprintln!(
-                    "run interrupted: resume with `gmmtune run <config> --resume`{}",
-                    if options.out_dir.is_some() {
-                        " --out <same dir>"
-                    } else {
-                        ""
-                    }
-                );
+                print_resume_hint(&options);
                 return Ok(false);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
