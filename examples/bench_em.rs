@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use gmmtune::gmm::{CovarianceType, GmmParams, InitMethod};
+use gmmtune::gmm::{CovarianceType, GaussianMixture, GmmParams, GmmValidParams, InitMethod};
 use ndarray::Array2;
 
 #[derive(Parser, Debug)]
@@ -104,6 +104,28 @@ fn main() -> Result<()> {
         .seed(0)
         .check()?;
 
+    // The timed loop runs on a worker of rayon's pool, as trials do in `gmmtune run`.
+    let (fit_seconds, estep_seconds, last) = rayon::scope(|_| time_fits(&args, &params, &x))?;
+    let model = last.context("no fit ran")?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "fit_seconds": fit_seconds,
+            "estep_seconds": estep_seconds,
+            "n_iter": model.n_iter(),
+            "lower_bound": model.lower_bound(),
+            "threads": rayon::current_num_threads(),
+        })
+    );
+    Ok(())
+}
+
+/// Fit seconds, E-step seconds and the last model of `args.repeats` timed fits.
+fn time_fits(
+    args: &Args,
+    params: &GmmValidParams,
+    x: &Array2<f64>,
+) -> Result<(Vec<f64>, Vec<f64>, Option<GaussianMixture>)> {
     let mut fit_seconds = Vec::new();
     let mut estep_seconds = Vec::new();
     let mut last = None;
@@ -120,16 +142,5 @@ fn main() -> Result<()> {
             break;
         }
     }
-    let model = last.context("no fit ran")?;
-    println!(
-        "{}",
-        serde_json::json!({
-            "fit_seconds": fit_seconds,
-            "estep_seconds": estep_seconds,
-            "n_iter": model.n_iter(),
-            "lower_bound": model.lower_bound(),
-            "threads": rayon::current_num_threads(),
-        })
-    );
-    Ok(())
+    Ok((fit_seconds, estep_seconds, last))
 }

@@ -77,6 +77,9 @@ pub struct Prepared {
     pub feature_names: Vec<String>,
     /// Standardised rows the mixture is trained on (train normal rows, or all train rows).
     pub fit_rows: Array2<f64>,
+    /// Positions in `train` of the fit rows, in order: `fit_rows` is `train.x` at these rows.
+    /// Lets a trial score the train part once and read the fit rows' scores from it.
+    pub fit_positions_in_train: Vec<usize>,
     /// The train part (all its rows, anomalies included).
     pub train: Part,
     /// The validation part (model and threshold selection).
@@ -135,15 +138,16 @@ pub fn prepare(
             .assign(labels, table.split.as_deref(), seed, name, &table.source)?;
     check_parts(&indices, &protocol.split, rows, name, &table.source)?;
 
-    let fit_positions: Vec<usize> = match protocol.train_on {
-        TrainOn::Normal => indices
-            .train
-            .iter()
-            .copied()
-            .filter(|&row| !labels[row])
+    let fit_positions_in_train: Vec<usize> = match protocol.train_on {
+        TrainOn::Normal => (0..indices.train.len())
+            .filter(|&i| !labels[indices.train[i]])
             .collect(),
-        TrainOn::All => indices.train.clone(),
+        TrainOn::All => (0..indices.train.len()).collect(),
     };
+    let fit_positions: Vec<usize> = fit_positions_in_train
+        .iter()
+        .map(|&i| indices.train[i])
+        .collect();
     if fit_positions.is_empty() {
         return Err(DataError::NoNormalTrainRows {
             dataset: name.to_owned(),
@@ -172,6 +176,7 @@ pub fn prepare(
         name: name.to_owned(),
         feature_names: table.feature_names.clone(),
         fit_rows,
+        fit_positions_in_train,
         train: part(train)?,
         validation: part(validation)?,
         test: part(test)?,
@@ -267,6 +272,11 @@ mod tests {
         assert_eq!(p.test.len(), 20);
         assert_eq!(p.train.n_anomalies(), 6);
         assert_eq!(p.fit_rows.nrows(), 54);
+        assert_eq!(
+            p.fit_rows,
+            p.train.x.select(Axis(0), &p.fit_positions_in_train)
+        );
+        assert!(p.fit_positions_in_train.iter().all(|&i| !p.train.labels[i]));
         for column in p.fit_rows.axis_iter(Axis(1)) {
             assert!(column.mean().unwrap().abs() < 1e-12);
         }
@@ -290,6 +300,7 @@ mod tests {
         let p = prepare(&t, "toy", &protocol, 5).unwrap();
         assert_eq!(p.fit_rows.nrows(), 60);
         assert_eq!(p.fit_rows, p.train.x);
+        assert_eq!(p.fit_positions_in_train, (0..60).collect::<Vec<_>>());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::model::Covariances;
 use super::params::CovarianceType;
-use crate::linalg;
+use crate::linalg::{self, simd_available};
 
 /// Rows handled by one parallel task. Depends on `n` only (never on the thread count): about
 /// 64 tasks for large inputs, at least 256 and at most 4096 rows each. (The full-covariance
@@ -89,6 +89,40 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
         tail += t * t;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Sum of `v` in four interleaved lanes, `(l0 + l1) + (l2 + l3)` then the tail in order: a
+/// fixed order (the same bits on every CPU) that vectorises, unlike a single running sum.
+#[inline(always)]
+fn lane_sum(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for l in 0..4 {
+            acc[l] += c[l];
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Largest value of `v` ignoring NaN (as `f64::max`), in four lanes; `−∞` when `v` is empty
+/// or all NaN. The maximum does not depend on the order, so this equals a sequential fold.
+#[inline(always)]
+fn lane_max(v: &[f64]) -> f64 {
+    let mut acc = [f64::NEG_INFINITY; 4];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for l in 0..4 {
+            acc[l] = acc[l].max(c[l]);
+        }
+    }
+    let tail = chunks
+        .remainder()
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    acc[0].max(acc[1]).max(acc[2].max(acc[3])).max(tail)
 }
 
 /// Up to this many features, the full-covariance log-probabilities use the small-dimension
@@ -452,16 +486,6 @@ impl LogProb {
     }
 }
 
-/// Whether the AVX2/FMA versions of the kernels can run (detected once, then cached).
-///
-/// The wide versions compute exactly the same IEEE operations in the same order (no fused
-/// multiply-adds are formed), so results do not depend on which version runs.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub(crate) fn simd_available() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
 /// Per component `c`: `Σ_j (x_j − μ_jc)² · p_jc` (or without `p`), with means and precisions
 /// stored d×K; components are handled eight, then four, then one at a time in register
 /// accumulators.
@@ -554,14 +578,14 @@ fn log_sum_exp_rows(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) 
 fn log_sum_exp_rows_generic(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
     for (i, mut row) in w.outer_iter_mut().enumerate() {
         let row = row.as_slice_mut().expect("rows are contiguous");
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let max = lane_max(row);
         let shift = if max.is_finite() { max } else { 0.0 };
-        // exp(w − shift) in place (vectorised), then an in-order sum: one exponential per
-        // entry, and the responsibilities are the exponentials divided by their sum.
+        // exp(w − shift) in place, then a sum over four lanes (both vectorise): one exponential
+        // per entry, and the responsibilities are the exponentials divided by their sum.
         for v in row.iter_mut() {
             *v = fast_exp(*v - shift);
         }
-        let sum: f64 = row.iter().sum();
+        let sum = lane_sum(row);
         if to_resp {
             let inv = 1.0 / sum;
             for v in row.iter_mut() {
@@ -573,7 +597,7 @@ fn log_sum_exp_rows_generic(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_
 }
 
 /// `exp(x)` within a few ulps, written so that it vectorises: Cody–Waite reduction
-/// `x = n·ln 2 + r`, a degree-13 Taylor polynomial for `exp(r)` on `|r| ≤ ln 2 / 2`, and `2ⁿ`
+/// `x = n·ln 2 + r`, a degree-13 Taylor polynomial for `exp(r)` on `|r| ≤ ln 2 / 2` (Estrin's scheme), and `2ⁿ`
 /// applied to the exponent bits. Below −708 the result is 0 (instead of a subnormal), above
 /// 709 it is infinity; NaN stays NaN. No fused multiply-adds, so every CPU gives the same bits.
 #[inline(always)]
@@ -602,10 +626,16 @@ fn fast_exp(x: f64) -> f64 {
     let t = xc * std::f64::consts::LOG2_E + SHIFTER;
     let n = t - SHIFTER;
     let r = (xc - n * LN2_HI) - n * LN2_LO;
-    let mut p = INV_FACT[13];
-    for c in INV_FACT[..13].iter().rev() {
-        p = p * r + c;
-    }
+    // Estrin's scheme: the same polynomial as Horner's rule with a dependency chain of depth
+    // 7 instead of 26, so consecutive entries overlap in the pipeline.
+    let c = &INV_FACT;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let pair = |i: usize| c[i] + c[i + 1] * r;
+    let low = (pair(0) + r2 * pair(2)) + r4 * (pair(4) + r2 * pair(6));
+    let high = (pair(8) + r2 * pair(10)) + r4 * pair(12);
+    let p = low + r8 * high;
     let n_bits = (t.to_bits() as i64).wrapping_sub(SHIFTER.to_bits() as i64);
     let scaled = f64::from_bits((p.to_bits() as i64).wrapping_add(n_bits << 52) as u64);
     if x < -708.0 {
@@ -905,6 +935,21 @@ mod tests {
         let b: Vec<f64> = (0..11).map(|i| 1.0 - i as f64 * 0.1).collect();
         let naive: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
         assert!((squared_distance(&a, &b) - naive).abs() < 1e-12);
+    }
+
+    #[test]
+    fn lane_sum_and_max_match_sequential_folds() {
+        for len in [0, 1, 3, 4, 5, 8, 13, 32] {
+            let v: Vec<f64> = (0..len)
+                .map(|i| ((i * 37 % 11) as f64 - 4.0) * 0.7)
+                .collect();
+            let sequential_sum: f64 = v.iter().sum();
+            assert!((lane_sum(&v) - sequential_sum).abs() < 1e-12, "{len}");
+            let sequential_max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(lane_max(&v), sequential_max, "{len}");
+        }
+        assert_eq!(lane_max(&[f64::NAN, 1.0, f64::NAN, -2.0, 0.5]), 1.0);
+        assert_eq!(lane_max(&[f64::NAN; 6]), f64::NEG_INFINITY);
     }
 
     #[test]

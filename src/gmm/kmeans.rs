@@ -21,7 +21,8 @@ use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::kernels::{simd_available, squared_distance};
+use super::kernels::squared_distance;
+use crate::linalg::simd_available;
 
 /// Rows per parallel work item; fixed so that results do not depend on the thread count.
 const BLOCK_ROWS: usize = 256;

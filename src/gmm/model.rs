@@ -257,8 +257,25 @@ impl GaussianMixture {
 
     /// Bayesian information criterion `−2·score(X)·n + p·ln n` (lower is better).
     pub fn bic(&self, x: ArrayView2<f64>) -> Result<f64, GmmError> {
-        let n = x.nrows() as f64;
-        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+        Ok(self.bic_from_log_likelihoods(self.score_samples(x)?.view()))
+    }
+
+    /// [`bic`](Self::bic) from per-row log-likelihoods already computed by
+    /// [`score_samples`](Self::score_samples), without another pass over the rows.
+    ///
+    /// ```
+    /// use gmmtune::gmm::GmmParams;
+    /// use ndarray::Array2;
+    ///
+    /// let x = Array2::from_shape_fn((50, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
+    /// let model = GmmParams::new(2).seed(0).check()?.fit(x.view())?;
+    /// let ll = model.score_samples(x.view())?;
+    /// assert_eq!(model.bic_from_log_likelihoods(ll.view()), model.bic(x.view())?);
+    /// # Ok::<(), gmmtune::gmm::GmmError>(())
+    /// ```
+    pub fn bic_from_log_likelihoods(&self, log_likelihoods: ArrayView1<f64>) -> f64 {
+        let n = log_likelihoods.len() as f64;
+        -2.0 * (log_likelihoods.sum() / n) * n + self.n_parameters() as f64 * n.ln()
     }
 
     /// Akaike information criterion `−2·score(X)·n + 2p` (lower is better).

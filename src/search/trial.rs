@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use ndarray::{concatenate, s, ArrayView2, Axis};
+use ndarray::{concatenate, s, Array1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::config::FitSettings;
@@ -195,7 +195,14 @@ fn measure(
     cv_loglik: Option<f64>,
     settings: &TrialSettings,
 ) -> Result<TrialMetrics, GmmError> {
-    let train_scores = anomaly_scores(model, &data.train)?;
+    // One pass over the train part; the fit rows are among its rows.
+    let train_ll = model.score_samples(data.train.x.view())?;
+    let fit_ll: Array1<f64> = data
+        .fit_positions_in_train
+        .iter()
+        .map(|&i| train_ll[i])
+        .collect();
+    let train_scores: Vec<f64> = train_ll.iter().map(|ll| -ll).collect();
     let val_scores = anomaly_scores(model, &data.validation)?;
     let test_scores = anomaly_scores(model, &data.test)?;
 
@@ -239,7 +246,6 @@ fn measure(
     let choice =
         cost_model.optimise_threshold(&val_scores, &data.validation.labels, &settings.threshold);
     let threshold = choice.threshold;
-    let train_ll = model.score(data.fit_rows.view())?;
     Ok(TrialMetrics {
         converged: model.converged(),
         n_iter: model.n_iter(),
@@ -253,8 +259,8 @@ fn measure(
         test_cost: cost_model.cost(&test_scores, &data.test.labels, threshold),
         never_alarm_val_cost: cost_model.never_alarm_cost(&data.validation.labels),
         never_alarm_test_cost: cost_model.never_alarm_cost(&data.test.labels),
-        bic: model.bic(data.fit_rows.view())?,
-        train_loglik: train_ll,
+        bic: model.bic_from_log_likelihoods(fit_ll.view()),
+        train_loglik: fit_ll.sum() / fit_ll.len() as f64,
         cv_loglik,
         warnings,
     })
