@@ -284,8 +284,12 @@ def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: floa
 # gmmtune side
 
 
-def gmmtune_config(name: str, csv_path: Path, budget: float, seed: int) -> str:
+def gmmtune_config(name: str, csv_path: Path, budget: float, seed: int,
+                   concurrent_trials: int | None = None) -> str:
     """The run config of one dataset (JSON is YAML)."""
+    strategy = {"kind": "cfo", "budget": {"time_s": budget}}
+    if concurrent_trials is not None:
+        strategy["concurrent_trials"] = concurrent_trials
     config = {
         "name": f"flamlbench_{name}",
         "seed": seed,
@@ -299,7 +303,7 @@ def gmmtune_config(name: str, csv_path: Path, budget: float, seed: int) -> str:
             "reg_covar": {"low": REG_COVAR[0], "high": REG_COVAR[1], "log": True},
             "init": ["kmeans", "k-means++", "random", "random_from_data"],
         },
-        "strategies": [{"kind": "cfo", "budget": {"time_s": budget}}],
+        "strategies": [strategy],
     }
     return json.dumps(config, indent=2) + "\n"
 
@@ -313,10 +317,11 @@ def trial_metric(record: dict, key: str):
 
 
 def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget: float,
-                seed: int, jobs: int) -> tuple[dict, list[dict]]:
+                seed: int, jobs: int, concurrent_trials: int | None = None
+                ) -> tuple[dict, list[dict]]:
     """Runs gmmtune's CFO on one dataset; its summary figures and its trials."""
     cfg = work / f"{data.name}.yaml"
-    cfg.write_text(gmmtune_config(data.name, csv_path, budget, seed))
+    cfg.write_text(gmmtune_config(data.name, csv_path, budget, seed, concurrent_trials))
     out_dir = work / f"gmmtune_{data.name}"
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -616,6 +621,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--gmmtune", type=Path, default=REPO / "target" / "release" / "gmmtune",
                    help="gmmtune binary (built with `cargo build --release`)")
     p.add_argument("--jobs", type=int, default=2, help="gmmtune --jobs (default 2)")
+    p.add_argument("--concurrent-trials", type=int, default=None,
+                   help="gmmtune CFO's concurrent_trials (default: gmmtune's own default)")
     p.add_argument("--sklearn-threads", type=int, default=2,
                    help="OpenMP / BLAS threads of scikit-learn (default 2)")
     p.add_argument("--engine-check", type=float, default=None,
@@ -635,6 +642,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--sklearn-threads must be at least 1")
     if args.jobs < 1:
         p.error("--jobs must be at least 1")
+    if args.concurrent_trials is not None and args.concurrent_trials < 1:
+        p.error("--concurrent-trials must be at least 1")
     if args.engine_check is None:
         args.engine_check = min(args.budget / 2, 5.0)
     if args.datasets:
@@ -698,7 +707,8 @@ def main(argv: list[str]) -> int:
             if use_gmmtune:
                 try:
                     row["gmmtune"], gm_trials = run_gmmtune(args.gmmtune, data, csv_path, work,
-                                                            args.budget, args.seed, args.jobs)
+                                                            args.budget, args.seed, args.jobs,
+                                                            args.concurrent_trials)
                     row["equal_trials"] = equal_trials(gm_trials, row["flaml"])
                     if args.engine_check > 0:
                         row["engine_check"] = engine_check(data, gm_trials, args.engine_check)
