@@ -48,11 +48,7 @@ pub fn cholesky_lower(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     if n == 0 {
         return Some(Array2::zeros((0, 0)));
     }
-    if n <= SMALL_N {
-        cholesky_lower_looped(a)
-    } else {
-        cholesky_lower_blocked(a)
-    }
+    cholesky_lower_checked(a)
 }
 
 /// [`cholesky_lower`] by faer's blocked factorisation (checked input, `n > 0`).
@@ -96,11 +92,7 @@ pub fn invert_lower_triangular(l: ArrayView2<f64>) -> Option<Array2<f64>> {
     if l.ncols() != n || (0..n).any(|i| !(l[[i, i]].is_finite() && l[[i, i]] != 0.0)) {
         return None;
     }
-    if n <= SMALL_N {
-        invert_lower_triangular_looped(l)
-    } else {
-        invert_lower_triangular_blocked(l)
-    }
+    invert_lower_triangular_checked(l)
 }
 
 /// [`invert_lower_triangular`] by faer (checked input).
@@ -128,29 +120,37 @@ pub(crate) fn simd_available() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// Defines `$name`, which runs `$body_fn` compiled for AVX2/FMA when the CPU has them (the
-/// same operations, so the same bits) and as is otherwise.
-macro_rules! wide_dispatch {
-    ($name:ident, $body_fn:ident, $arg:ident : $ty:ty) => {
+/// Defines `$name`, which runs `$small` for matrices of order at most [`SMALL_N`] (compiled for
+/// AVX2/FMA when the CPU has them: the same operations, so the same bits) and `$blocked` above.
+macro_rules! by_order {
+    ($name:ident, $small:ident, $blocked:ident, $arg:ident : $ty:ty) => {
         fn $name($arg: $ty) -> Option<Array2<f64>> {
+            if $arg.nrows() > SMALL_N {
+                return $blocked($arg);
+            }
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn wide($arg: $ty) -> Option<Array2<f64>> {
-                    $body_fn($arg)
+                    $small($arg)
                 }
                 if simd_available() {
                     // SAFETY: the CPU supports AVX2 and FMA (checked just above).
                     return unsafe { wide($arg) };
                 }
             }
-            $body_fn($arg)
+            $small($arg)
         }
     };
 }
 
-wide_dispatch!(cholesky_lower_looped, cholesky_lower_small, a: ArrayView2<f64>);
-wide_dispatch!(invert_lower_triangular_looped, invert_lower_triangular_small, l: ArrayView2<f64>);
+by_order!(cholesky_lower_checked, cholesky_lower_small, cholesky_lower_blocked, a: ArrayView2<f64>);
+by_order!(
+    invert_lower_triangular_checked,
+    invert_lower_triangular_small,
+    invert_lower_triangular_blocked,
+    l: ArrayView2<f64>
+);
 
 /// Up to this order the factorisations run as plain loops over contiguous rows: for a
 /// mixture's d×d matrices (d up to a few dozen) faer's blocked routines spend more on setup

@@ -95,14 +95,20 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 /// fixed order (the same bits on every CPU) that vectorises, unlike a single running sum.
 #[inline(always)]
 fn lane_sum(v: &[f64]) -> f64 {
+    lane_sum_of(v, |x| x)
+}
+
+/// [`lane_sum`] of `f` applied to each value.
+#[inline(always)]
+fn lane_sum_of(v: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = v.chunks_exact(4);
     for c in &mut chunks {
         for l in 0..4 {
-            acc[l] += c[l];
+            acc[l] += f(c[l]);
         }
     }
-    let tail: f64 = chunks.remainder().iter().sum();
+    let tail: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
@@ -173,18 +179,10 @@ fn small_upper_distances(
     }
 }
 
-/// `‖a‖²` with four independent accumulators (vectorises; fixed summation order).
+/// `‖a‖²` in four lanes, as [`lane_sum`] sums.
 #[inline(always)]
 fn squared_norm(a: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let mut ca = a.chunks_exact(4);
-    for x in &mut ca {
-        for l in 0..4 {
-            acc[l] += x[l] * x[l];
-        }
-    }
-    let tail: f64 = ca.remainder().iter().map(|v| v * v).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+    lane_sum_of(a, |v| v * v)
 }
 
 /// What the log-probability of a row under each component needs, precomputed once per
