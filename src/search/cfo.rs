@@ -106,7 +106,8 @@ pub struct CfoStatus {
 /// incumbent), and a late result that beats the incumbent still moves it; before the first
 /// start point is told, a second `ask` returns a disturbed start point. The driver asks
 /// [`Cfo::with_concurrency`] proposals at a time and tells their results in the order asked
-/// ([`Concurrency::LockStep`](super::Concurrency::LockStep)).
+/// ([`Concurrency::LockStep`](super::Concurrency::LockStep)); with 2 and the same random draws
+/// this replays FLAML's searcher driven the same way, trial for trial (see the tests).
 ///
 /// ```
 /// use gmmtune::search::{Cfo, LowCostSpec, SearchSpace, Strategy};
@@ -524,12 +525,29 @@ mod tests {
 
     /// Runs `strategy` for up to `n` trials on `f`; returns the configs in proposal order.
     fn run(strategy: &mut dyn Strategy, f: &dyn Fn(&GmmConfig) -> f64, n: usize) -> Vec<GmmConfig> {
+        run_rounds(strategy, f, n, 1)
+    }
+
+    /// As [`run`], asking `round` proposals before telling their results in the order asked
+    /// (the driver's lock step).
+    fn run_rounds(
+        strategy: &mut dyn Strategy,
+        f: &dyn Fn(&GmmConfig) -> f64,
+        n: usize,
+        round: usize,
+    ) -> Vec<GmmConfig> {
         let mut out = Vec::new();
         while out.len() < n {
-            let Some(c) = strategy.ask() else { break };
-            strategy.tell(&c, Some(f(&c)), c.n_components as f64 * 0.01);
-            out.push(c);
+            let asked: Vec<GmmConfig> = (0..round).map_while(|_| strategy.ask()).collect();
+            if asked.is_empty() {
+                break;
+            }
+            for c in asked {
+                strategy.tell(&c, Some(f(&c)), c.n_components as f64 * 0.01);
+                out.push(c);
+            }
         }
+        out.truncate(n);
         out
     }
 
@@ -757,7 +775,8 @@ mod tests {
     /// 0.49377071987869386). Produced by patching `FLOW2.rand_vector_unit_sphere` and running
     /// `flaml.tune.run(f, search_alg=CFO(space=..., metric="obj", mode="min",
     /// low_cost_partial_config=..., cat_hp_cost={"covariance_type": [1, 2, 3, 4], "init": [1, 2,
-    /// 3, 4]}), num_samples=60)`.
+    /// 3, 4]}), num_samples=60)`; `scripts/gen_cfo_traces.py` prints it again by driving the
+    /// searcher directly.
     const FLAML_DIRECTIONS: &[[f64; 4]] = &[
         [-1.085631, 0.997345, 0.282978, -1.506295],
         [-0.5786, 1.651437, -2.426679, -0.428913],
@@ -854,18 +873,25 @@ mod tests {
     ];
     const FLAML_FINAL_STEP: f64 = 0.49377071987869386;
 
-    #[test]
-    fn replays_flamls_trace_given_the_same_directions() {
+    /// CFO on the bowl from FLAML's start point, fed the directions and disturbances that
+    /// `scripts/gen_cfo_traces.py` patches into FLAML.
+    fn scripted_bowl_search(concurrent_trials: usize) -> Cfo {
         let low_cost = LowCostSpec {
             reg_covar: Some(1e-4),
             ..Default::default()
         };
-        let mut s = Cfo::new(&SearchSpace::default(), &low_cost, 100, 20).unwrap();
+        let mut s = Cfo::new(&SearchSpace::default(), &low_cost, 100, 20)
+            .unwrap()
+            .with_concurrency(concurrent_trials);
         let queue = FLAML_DIRECTIONS.iter().map(|d| d.to_vec()).collect();
         s.scripted = Some(std::sync::Arc::new(std::sync::Mutex::new(queue)));
-        let trace = run(&mut s, &bowl, FLAML_TRACE.len());
-        assert_eq!(trace.len(), FLAML_TRACE.len());
-        for (i, (got, want)) in trace.iter().zip(FLAML_TRACE).enumerate() {
+        s.scripted_gauss = Some((1..5000).map(scripted_gauss).collect());
+        s
+    }
+
+    fn assert_trace(trace: &[GmmConfig], want: &[(usize, &str, f64, &str)]) {
+        assert_eq!(trace.len(), want.len());
+        for (i, (got, want)) in trace.iter().zip(want).enumerate() {
             let (n, cov, reg, init) = *want;
             assert_eq!(got.n_components, n, "trial {i}: {got}");
             assert_eq!(got.covariance_type.as_str(), cov, "trial {i}: {got}");
@@ -875,12 +901,92 @@ mod tests {
                 "trial {i}: {got} vs {reg}"
             );
         }
+    }
+
+    #[test]
+    fn replays_flamls_trace_given_the_same_directions() {
+        let mut s = scripted_bowl_search(1);
+        let trace = run(&mut s, &bowl, FLAML_TRACE.len());
+        assert_trace(&trace, FLAML_TRACE);
         let status = s.status();
         assert_eq!(status.threads_started, 1);
         assert!(
             (status.step.unwrap() - FLAML_FINAL_STEP).abs() < 1e-12,
             "{status:?}"
         );
+    }
+
+    /// FLAML 2.7's CFO driven with two trials in flight: two `suggest` calls, then both results
+    /// in the order suggested (`scripts/gen_cfo_traces.py`, same draws as [`FLAML_TRACE`]).
+    const FLAML_LOCK_STEP_TRACE: &[(usize, &str, f64, &str)] = &[
+        (1, "spherical", 0.00010000000000000002, "random_from_data"),
+        (1, "spherical", 4.315190768277653e-05, "random_from_data"),
+        (1, "tied", 0.00034062116679736064, "random_from_data"),
+        (4, "spherical", 2.935812854504464e-05, "k-means++"),
+        (2, "tied", 1e-06, "k-means++"),
+        (7, "spherical", 0.04779093149855597, "k-means++"),
+        (32, "spherical", 0.0011569617547439648, "k-means++"),
+        (1, "tied", 0.1, "k-means++"),
+        (32, "spherical", 0.004540593133872853, "random"),
+        (1, "diag", 0.1, "kmeans"),
+        (32, "tied", 0.1, "k-means++"),
+        (1, "spherical", 0.0028678515337625245, "k-means++"),
+        (17, "tied", 0.0010217318943215525, "kmeans"),
+        (3, "spherical", 0.1, "random_from_data"),
+        (4, "diag", 0.045511640977435035, "random"),
+        (32, "full", 2.2937781223742236e-05, "kmeans"),
+        (15, "diag", 0.00045907018914888997, "random_from_data"),
+        (19, "full", 0.002274022771570838, "kmeans"),
+        (1, "spherical", 0.02553500372850435, "random_from_data"),
+        (32, "tied", 8.253197877153458e-06, "random_from_data"),
+        (15, "full", 1e-06, "random"),
+        (15, "spherical", 0.1, "random_from_data"),
+        (5, "spherical", 7.782672940384002e-05, "random"),
+        (32, "full", 0.002707879929935734, "random_from_data"),
+        (22, "diag", 0.1, "random"),
+        (10, "diag", 1e-06, "random_from_data"),
+        (32, "full", 8.110434646583785e-06, "random_from_data"),
+        (6, "spherical", 0.025984481442553276, "random"),
+        (32, "spherical", 0.0005199363715805552, "k-means++"),
+        (2, "tied", 0.00040532928659049624, "random_from_data"),
+        (32, "full", 0.07642063622839507, "random"),
+        (6, "spherical", 2.757703271866931e-06, "random_from_data"),
+        (4, "tied", 0.0023845229609085992, "random_from_data"),
+        (32, "spherical", 8.83805448805136e-05, "k-means++"),
+        (32, "tied", 0.000543506457179996, "random_from_data"),
+        (3, "spherical", 0.00038775148994302363, "random_from_data"),
+        (4, "diag", 0.0027854780089354506, "random_from_data"),
+        (32, "diag", 7.565862587647566e-05, "random"),
+        (30, "spherical", 6.195988804225544e-06, "random"),
+        (7, "tied", 0.034013205191957954, "random_from_data"),
+        (10, "diag", 3.6212161893475254e-05, "random_from_data"),
+        (22, "diag", 0.005819741974675363, "k-means++"),
+        (32, "spherical", 0.022959600094664717, "random"),
+        (6, "tied", 9.178968174370337e-06, "random_from_data"),
+        (11, "spherical", 5.2244214927689656e-05, "random_from_data"),
+        (20, "tied", 0.00403385214720686, "random"),
+        (32, "diag", 0.004299877480434054, "random_from_data"),
+        (4, "diag", 4.9011963602256814e-05, "random"),
+        (18, "tied", 0.00015736397891720786, "random"),
+        (13, "spherical", 0.0013392228641859313, "random_from_data"),
+        (6, "spherical", 0.0013117868905674446, "random_from_data"),
+        (32, "tied", 0.00016065524063442544, "random_from_data"),
+        (8, "spherical", 0.003693827184520191, "random"),
+        (5, "diag", 0.0004658541832915028, "random_from_data"),
+        (8, "spherical", 0.005937877003519382, "random_from_data"),
+        (8, "spherical", 0.002297851447750323, "kmeans"),
+        (11, "spherical", 0.000846342628101239, "kmeans"),
+        (6, "diag", 0.006238751423609789, "k-means++"),
+        (4, "diag", 0.08745321774713746, "kmeans"),
+        (18, "spherical", 6.03765237226058e-05, "kmeans"),
+    ];
+
+    #[test]
+    fn lock_step_rounds_replay_flamls_concurrent_trace() {
+        let mut s = scripted_bowl_search(2);
+        assert_eq!(s.concurrency(), Concurrency::LockStep(2));
+        let trace = run_rounds(&mut s, &bowl, FLAML_LOCK_STEP_TRACE.len(), 2);
+        assert_trace(&trace, FLAML_LOCK_STEP_TRACE);
     }
 
     /// FLAML 2.7's CFO run to exhaustion (`max_failure` 300) on a 64-point space, with FLOW2's
