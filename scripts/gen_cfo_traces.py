@@ -11,9 +11,10 @@ fixed sequences, so that gmmtune's `Cfo` can be fed the same draws:
 * disturbances: `((k * 3571) % 2001 - 1000) / 400 * std` for k = 1, 2, ... (patched into
   `FLOW2.rand_vector_gaussian`).
 
-Prints two Rust constants: the sequential trace (one trial at a time; equals `FLAML_TRACE`)
-and the lock-step trace with two concurrent trials (two `suggest` calls, then both results in
-the order suggested), which is how gmmtune's driver runs CFO's `concurrent_trials: 2`.
+Prints three Rust constants: the sequential trace (one trial at a time; equals `FLAML_TRACE`),
+the lock-step trace (two `suggest` calls, then both results in the order suggested) and the
+sliding-window trace (two trials in flight; the oldest is told, then one more suggested), which
+is how gmmtune's driver runs CFO's `concurrent_trials: 2`.
 
     pip install flaml numpy
     python3 scripts/gen_cfo_traces.py
@@ -79,28 +80,35 @@ def searcher() -> CFO:
                cat_hp_cost={"covariance_type": [1, 2, 3, 4], "init": [1, 2, 3, 4]})
 
 
-def drive(concurrent: int) -> list[dict]:
-    """`TRIALS` trials, `concurrent` suggestions at a time, results told in suggestion order."""
+def tell(s: CFO, trial_id: str, config: dict) -> None:
+    result = {"obj": bowl(config), "time_total_s": config["n_components"] * 0.01,
+              "config": config}
+    s.on_trial_result(trial_id, result)
+    s.on_trial_complete(trial_id, result)
+
+
+def drive(window: int, sliding: bool) -> list[dict]:
+    """`TRIALS` trials with up to `window` in flight, told in suggestion order: all of them
+    before suggesting again (rounds), or only the oldest (a sliding window)."""
     _draws.update(direction=0, gauss=1)
     s = searcher()
     trace: list[dict] = []
+    in_flight: list[tuple[str, dict]] = []
     next_id = 0
     while len(trace) < TRIALS:
-        batch = []
-        for _ in range(concurrent):
+        while len(in_flight) < window:
             trial_id = f"t{next_id}"
             next_id += 1
             config = s.suggest(trial_id)
             if config is None:
                 break
-            batch.append((trial_id, config))
-        if not batch:
+            in_flight.append((trial_id, config))
+        if not in_flight:
             break
-        for trial_id, config in batch:
-            result = {"obj": bowl(config), "time_total_s": config["n_components"] * 0.01,
-                      "config": config}
-            s.on_trial_result(trial_id, result)
-            s.on_trial_complete(trial_id, result)
+        due = in_flight[:1] if sliding else list(in_flight)
+        del in_flight[:len(due)]
+        for trial_id, config in due:
+            tell(s, trial_id, config)
             trace.append(config)
     return trace[:TRIALS]
 
@@ -113,8 +121,9 @@ def rust_constant(name: str, trace: list[dict]) -> str:
 
 
 def main() -> None:
-    print(rust_constant("FLAML_TRACE", drive(1)))
-    print(rust_constant("FLAML_LOCK_STEP_TRACE", drive(2)))
+    print(rust_constant("FLAML_TRACE", drive(1, sliding=True)))
+    print(rust_constant("FLAML_LOCK_STEP_TRACE", drive(2, sliding=False)))
+    print(rust_constant("FLAML_SLIDING_TRACE", drive(2, sliding=True)))
 
 
 if __name__ == "__main__":

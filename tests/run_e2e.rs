@@ -150,8 +150,8 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
 
 #[test]
 fn grid_random_and_cfo_results_do_not_depend_on_the_number_of_threads() {
-    // CFO runs in lock-step rounds (two trials at once by default, told in the order asked),
-    // so its path is the same with one thread or two.
+    // CFO keeps two trials in flight by default and tells them in the order asked (the next
+    // one asked right after each tell), so its path is the same with one thread or two.
     let tmp = tempfile::tempdir().unwrap();
     let data = write_dataset(tmp.path(), 240);
     let strategies = "  - {kind: grid}\n  - {kind: random, budget: {trials: 10}}\n  - {kind: cfo, budget: {trials: 12}}\n  - {kind: cfo, name: cfo3, concurrent_trials: 3, budget: {trials: 12}}\n";
@@ -227,6 +227,78 @@ fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
         essence(&read_records(&cut.join("trials.jsonl")).unwrap()),
         expected
     );
+}
+
+const CFO_ONLY: &str = "  - {kind: cfo, budget: {trials: 30}}\n  - {kind: cfo, name: cfo3, concurrent_trials: 3, budget: {trials: 30}}\n";
+
+#[test]
+fn an_interrupted_cfo_search_resumes_on_its_uninterrupted_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 240);
+    let cfg = config(&data, CFO_ONLY);
+    let whole = tmp.path().join("whole");
+    execute(&cfg, &options(&whole, 2), &AtomicBool::new(false), &Silent).unwrap();
+    let expected = essence(&read_records(&whole.join("trials.jsonl")).unwrap());
+    assert_eq!(expected.len(), 60);
+    for (after, jobs) in [(5, 2), (18, 1), (41, 2)] {
+        let cut = tmp.path().join(format!("cut{after}"));
+        let flag = AtomicBool::new(false);
+        let stopper = InterruptAfter {
+            after,
+            seen: AtomicUsize::new(0),
+            flag: &flag,
+        };
+        let first = execute(&cfg, &options(&cut, jobs), &flag, &stopper).unwrap();
+        assert!(first.outcome.interrupted);
+        let kept = read_records::<TrialRecord>(&cut.join("trials.jsonl"))
+            .unwrap()
+            .len();
+        assert!((after..60).contains(&kept), "{kept} trials kept");
+        let resume = RunOptions {
+            resume: true,
+            ..options(&cut, 3 - jobs)
+        };
+        execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
+        let resumed = essence(&read_records(&cut.join("trials.jsonl")).unwrap());
+        assert_eq!(resumed, expected, "interrupted after {after}");
+    }
+}
+
+#[test]
+fn a_trial_cut_off_behind_a_finished_one_runs_again_and_nothing_twice() {
+    // Ctrl-C can leave the journal with trial 9 missing while trial 10, which finished first
+    // and was waiting for it, is there: the resume runs 9 again and keeps 10.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 240);
+    let cfg = config(&data, "  - {kind: cfo, budget: {trials: 20}}\n");
+    let dir = tmp.path().join("run");
+    execute(&cfg, &options(&dir, 2), &AtomicBool::new(false), &Silent).unwrap();
+    let journal = dir.join("trials.jsonl");
+    let kept: Vec<String> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            let trial = serde_json::from_str::<serde_json::Value>(line).unwrap()["trial"]
+                .as_u64()
+                .unwrap();
+            trial <= 10 && trial != 9
+        })
+        .map(str::to_owned)
+        .collect();
+    std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("units.jsonl"), "").unwrap();
+    let resume = RunOptions {
+        resume: true,
+        ..options(&dir, 2)
+    };
+    execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
+    let records: Vec<TrialRecord> = read_records(&journal).unwrap();
+    let mut trials: Vec<usize> = records.iter().map(|r| r.trial).collect();
+    trials.sort_unstable();
+    assert_eq!(trials, (0..20).collect::<Vec<_>>());
+    let signatures: std::collections::HashSet<String> =
+        records.iter().map(|r| r.config.signature()).collect();
+    assert_eq!(signatures.len(), 20, "no configuration runs twice");
 }
 
 #[test]

@@ -554,8 +554,8 @@ def build_report(results: list[dict], budget: float, command: str, env: dict,
         "",
         f"Budget {budget:g} s per dataset and side, one dataset at a time; FLAML runs its "
         f"trials one after the other with {threads[0]} OpenMP/BLAS thread(s) for "
-        f"scikit-learn, gmmtune (--jobs {threads[1]}) runs CFO's default 2 concurrent trials "
-        f"in lock step. Same rows (one stratified 60/20/20 split per dataset), same "
+        f"scikit-learn, gmmtune (--jobs {threads[1]}) keeps CFO's default 2 concurrent trials "
+        f"in flight, told in the order asked. Same rows (one stratified 60/20/20 split per dataset), same "
         f"standardisation (normal training rows), same space and EM settings "
         f"(max_iter {FIT['max_iter']}, tol {FIT['tol']:g}, n_init {FIT['n_init']}); "
         f"objective: validation ROC AUC of the negative log-likelihood. Test AUC is the "

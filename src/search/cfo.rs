@@ -104,10 +104,11 @@ pub struct CfoStatus {
 /// Concurrent trials work as in FLAML with `n_concurrent_trials`: asking again before telling
 /// gives the opposite direction of the pending proposal (then new directions from the same
 /// incumbent), and a late result that beats the incumbent still moves it; before the first
-/// start point is told, a second `ask` returns a disturbed start point. The driver asks
-/// [`Cfo::with_concurrency`] proposals at a time and tells their results in the order asked
-/// ([`Concurrency::LockStep`](super::Concurrency::LockStep)); with 2 and the same random draws
-/// this replays FLAML's searcher driven the same way, trial for trial (see the tests).
+/// start point is told, a second `ask` returns a disturbed start point. The driver keeps
+/// [`Cfo::with_concurrency`] proposals in flight and tells their results in the order asked,
+/// asking the next one after each tell ([`Concurrency::InOrder`](super::Concurrency::InOrder));
+/// with 2 and the same random draws this replays FLAML's searcher driven the same way, trial
+/// for trial, as it does for two-at-a-time rounds and for one trial at a time (see the tests).
 ///
 /// ```
 /// use gmmtune::search::{Cfo, LowCostSpec, SearchSpace, Strategy};
@@ -146,7 +147,7 @@ pub struct Cfo {
     max_failure: usize,
     consecutive_failures: usize,
     exhausted: bool,
-    /// Proposals the driver evaluates at once, in lock step.
+    /// Proposals the driver keeps in flight, told in the order asked.
     concurrent_trials: usize,
     /// Directions handed to every local search instead of random ones (tests only).
     #[cfg(test)]
@@ -265,8 +266,8 @@ impl Cfo {
         })
     }
 
-    /// Lets the driver evaluate up to `n` proposals at once (FLAML's `n_concurrent_trials`;
-    /// `n` is raised to 1). With 2, a FLOW2 direction and its opposite run side by side; the
+    /// Lets the driver keep up to `n` proposals in flight (FLAML's `n_concurrent_trials`; `n`
+    /// is raised to 1). With 2, a FLOW2 direction and its opposite run side by side; the
     /// results are told in the order asked, so the path does not depend on timing.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrent_trials = n.max(1);
@@ -426,7 +427,7 @@ impl Strategy for Cfo {
     }
 
     fn concurrency(&self) -> Concurrency {
-        Concurrency::LockStep(self.concurrent_trials)
+        Concurrency::InOrder(self.concurrent_trials)
     }
 
     fn ask(&mut self) -> Option<GmmConfig> {
@@ -528,8 +529,33 @@ mod tests {
         run_rounds(strategy, f, n, 1)
     }
 
-    /// As [`run`], asking `round` proposals before telling their results in the order asked
-    /// (the driver's lock step).
+    /// As [`run`] with `window` proposals in flight: the oldest is told, then one more asked
+    /// (the driver's schedule).
+    fn run_sliding(
+        strategy: &mut dyn Strategy,
+        f: &dyn Fn(&GmmConfig) -> f64,
+        n: usize,
+        window: usize,
+    ) -> Vec<GmmConfig> {
+        let mut in_flight = std::collections::VecDeque::new();
+        let mut out = Vec::new();
+        while out.len() < n {
+            while in_flight.len() < window {
+                match strategy.ask() {
+                    Some(c) => in_flight.push_back(c),
+                    None => break,
+                }
+            }
+            let Some(c) = in_flight.pop_front() else {
+                break;
+            };
+            strategy.tell(&c, Some(f(&c)), c.n_components as f64 * 0.01);
+            out.push(c);
+        }
+        out
+    }
+
+    /// As [`run`], asking `round` proposals before telling their results in the order asked.
     fn run_rounds(
         strategy: &mut dyn Strategy,
         f: &dyn Fn(&GmmConfig) -> f64,
@@ -984,9 +1010,81 @@ mod tests {
     #[test]
     fn lock_step_rounds_replay_flamls_concurrent_trace() {
         let mut s = scripted_bowl_search(2);
-        assert_eq!(s.concurrency(), Concurrency::LockStep(2));
         let trace = run_rounds(&mut s, &bowl, FLAML_LOCK_STEP_TRACE.len(), 2);
         assert_trace(&trace, FLAML_LOCK_STEP_TRACE);
+    }
+
+    /// FLAML 2.7's CFO driven with a sliding window of two trials in flight: the oldest is told,
+    /// then one more suggested (`scripts/gen_cfo_traces.py`, same draws as [`FLAML_TRACE`]).
+    const FLAML_SLIDING_TRACE: &[(usize, &str, f64, &str)] = &[
+        (1, "spherical", 0.00010000000000000002, "random_from_data"),
+        (1, "spherical", 4.315190768277653e-05, "random_from_data"),
+        (1, "tied", 0.00034062116679736064, "random_from_data"),
+        (4, "spherical", 2.935812854504464e-05, "k-means++"),
+        (1, "full", 1e-06, "random_from_data"),
+        (7, "spherical", 0.04779093149855597, "k-means++"),
+        (32, "spherical", 1e-06, "k-means++"),
+        (1, "tied", 0.1, "k-means++"),
+        (32, "spherical", 0.004540593133872853, "random"),
+        (1, "diag", 0.1, "kmeans"),
+        (32, "tied", 0.1, "k-means++"),
+        (1, "spherical", 0.0028678515337625245, "k-means++"),
+        (17, "tied", 0.0010217318943215525, "kmeans"),
+        (3, "spherical", 0.1, "random_from_data"),
+        (4, "diag", 0.045511640977435035, "random"),
+        (32, "full", 2.2937781223742236e-05, "kmeans"),
+        (15, "diag", 0.00045907018914888997, "random_from_data"),
+        (19, "full", 0.002274022771570838, "kmeans"),
+        (1, "spherical", 0.02553500372850435, "random_from_data"),
+        (32, "tied", 8.253197877153458e-06, "random_from_data"),
+        (15, "full", 1e-06, "random"),
+        (15, "spherical", 0.1, "random_from_data"),
+        (5, "spherical", 7.782672940384002e-05, "random"),
+        (32, "full", 0.002707879929935734, "random_from_data"),
+        (22, "diag", 0.1, "random"),
+        (10, "diag", 1e-06, "random_from_data"),
+        (32, "full", 8.110434646583785e-06, "random_from_data"),
+        (6, "spherical", 0.025984481442553276, "random"),
+        (32, "spherical", 0.0005199363715805552, "k-means++"),
+        (2, "tied", 0.00040532928659049624, "random_from_data"),
+        (32, "full", 0.07642063622839507, "random"),
+        (6, "spherical", 2.757703271866931e-06, "random_from_data"),
+        (4, "tied", 0.0023845229609085992, "random_from_data"),
+        (32, "spherical", 8.83805448805136e-05, "k-means++"),
+        (32, "tied", 0.000543506457179996, "random_from_data"),
+        (3, "spherical", 0.00038775148994302363, "random_from_data"),
+        (4, "diag", 0.0027854780089354506, "random_from_data"),
+        (32, "diag", 7.565862587647566e-05, "random"),
+        (30, "spherical", 6.195988804225544e-06, "random"),
+        (7, "tied", 0.034013205191957954, "random_from_data"),
+        (10, "diag", 3.6212161893475254e-05, "random_from_data"),
+        (22, "diag", 0.005819741974675363, "k-means++"),
+        (32, "spherical", 0.022959600094664717, "random"),
+        (6, "tied", 9.178968174370337e-06, "random_from_data"),
+        (11, "spherical", 5.2244214927689656e-05, "random_from_data"),
+        (20, "tied", 0.00403385214720686, "random"),
+        (32, "diag", 0.004299877480434054, "random_from_data"),
+        (4, "diag", 4.9011963602256814e-05, "random"),
+        (18, "tied", 0.00015736397891720786, "random"),
+        (13, "spherical", 0.0013392228641859313, "random_from_data"),
+        (6, "spherical", 0.0013117868905674446, "random_from_data"),
+        (32, "tied", 0.00016065524063442544, "random_from_data"),
+        (8, "spherical", 0.003693827184520191, "random"),
+        (5, "diag", 0.0004658541832915028, "random_from_data"),
+        (8, "spherical", 0.005937877003519382, "random_from_data"),
+        (8, "spherical", 0.002297851447750323, "kmeans"),
+        (11, "spherical", 0.0013605071860321174, "k-means++"),
+        (6, "diag", 0.006238751423609789, "k-means++"),
+        (4, "diag", 0.08745321774713746, "kmeans"),
+        (18, "spherical", 6.03765237226058e-05, "kmeans"),
+    ];
+
+    #[test]
+    fn a_sliding_window_replays_flamls_trace() {
+        let mut s = scripted_bowl_search(2);
+        assert_eq!(s.concurrency(), Concurrency::InOrder(2));
+        let trace = run_sliding(&mut s, &bowl, FLAML_SLIDING_TRACE.len(), 2);
+        assert_trace(&trace, FLAML_SLIDING_TRACE);
     }
 
     /// FLAML 2.7's CFO run to exhaustion (`max_failure` 300) on a 64-point space, with FLOW2's

@@ -4,19 +4,19 @@
 //! A unit replays its journaled trials through its strategy (asking for each configuration and
 //! telling the recorded result without fitting again), then runs live. Grid, random and fixed
 //! strategies ([`Concurrency::Independent`]) run a trial on every worker as it frees up. CFO
-//! ([`Concurrency::LockStep`]) runs in rounds: it is asked for its `concurrent_trials`
-//! proposals, they run at once (as far as `jobs` allows), and their results are told in the
-//! order asked before the next round, so its path does not depend on `jobs` or on timing.
+//! ([`Concurrency::InOrder`]) keeps its `concurrent_trials` proposals in flight (as far as
+//! `jobs` allows) and tells their results in the order asked; right after telling trial `t` it
+//! asks for trial `t + n`. A trial that finishes before an older one waits for it, so the
+//! sequence of asks and tells, and the path, does not depend on `jobs` or on timing.
 //! Every trial's seed derives from the run seed, the dataset and the trial index, so grid and
 //! random results do not depend on `jobs` either. Each trial is journaled as soon as it
 //! finishes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::config::{Budget, RunConfig, StrategyEntry};
@@ -194,7 +194,7 @@ struct UnitRun<'a> {
     entry: &'a StrategyEntry,
     settings: TrialSettings,
     concurrency: Concurrency,
-    /// Workers of an independent strategy (lock-step rounds use the pool's `jobs` threads).
+    /// Workers of an independent strategy (an in-order window uses the pool's `jobs` threads).
     workers: usize,
     replayed: usize,
     state: Mutex<UnitState>,
@@ -217,45 +217,20 @@ impl<'a> UnitRun<'a> {
         })?;
         let objective = entry.objective;
         let concurrency = strategy.concurrency();
-        // The replay asks in the rounds the live run used, so a lock-step search is told
-        // exactly what it was told before.
-        let round = concurrency.round_size();
-        let last = replay.keys().next_back().copied();
-        let mut pending = Vec::new();
-        let mut best: Option<f64> = None;
-        let mut replayed = 0;
-        let mut earlier_s: f64 = 0.0;
-        let mut next_index = 0;
-        while let Some(last) = last.filter(|&last| next_index <= last) {
-            let mut asked = Vec::with_capacity(round);
-            while asked.len() < round && next_index <= last {
-                if entry.budget.trials.is_some_and(|t| next_index >= t) {
-                    break;
-                }
-                let Some(config) = strategy.ask() else { break };
-                asked.push((next_index, config));
-                next_index += 1;
+        let replayed = match concurrency {
+            Concurrency::Independent => {
+                replay_independent(strategy.as_mut(), &replay, objective, entry)
             }
-            if asked.is_empty() {
-                break;
+            Concurrency::InOrder(_) => {
+                replay_in_order(strategy.as_mut(), &replay, objective, entry, concurrency)
             }
-            let full_round = asked.len() == round;
-            for (index, config) in asked {
-                match replay.get(&index) {
-                    Some(r) if r.config.signature() == config.signature() => {
-                        let value = objective.to_minimise(r.objective_value);
-                        strategy.tell(&config, value, r.fit_seconds);
-                        best = min_option(best, value);
-                        earlier_s = earlier_s.max(r.elapsed_s);
-                        replayed += 1;
-                    }
-                    _ => pending.push((index, config)),
-                }
-            }
-            if !full_round {
-                break;
-            }
-        }
+        };
+        let Replayed {
+            pending,
+            best,
+            told: replayed,
+            earlier_s,
+        } = replayed;
         Ok(UnitRun {
             config,
             data,
@@ -285,21 +260,6 @@ impl<'a> UnitRun<'a> {
     fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, GmmConfig)> {
         let mut state = self.lock();
         self.hand_out(&mut state, interrupt)
-    }
-
-    /// The trials of the next lock-step round: those an earlier run left unfinished, if any
-    /// (as a round of their own), otherwise up to `n` new proposals. Empty once the unit stops.
-    fn next_round(&self, n: usize, interrupt: &AtomicBool) -> Vec<(usize, GmmConfig)> {
-        let mut state = self.lock();
-        let leftovers = !state.pending.is_empty();
-        let mut round = Vec::with_capacity(n);
-        while round.len() < n && (!leftovers || !state.pending.is_empty()) {
-            match self.hand_out(&mut state, interrupt) {
-                Some(trial) => round.push(trial),
-                None => break,
-            }
-        }
-        round
     }
 
     /// The next trial (a left-over one first), after the interrupt and budget checks; records
@@ -408,29 +368,82 @@ impl<'a> UnitRun<'a> {
         Ok(())
     }
 
-    /// Lock-step rounds of `n` trials until the unit stops: the trials of a round run at once,
-    /// then their results are told in the order asked.
-    fn run_rounds(
+    /// Keeps up to `window` trials in flight until the unit stops, telling results in the
+    /// order asked and asking the next trial right after each tell.
+    fn run_in_order(
         &self,
-        n: usize,
+        window: usize,
         journal: &JournalWriter,
         interrupt: &AtomicBool,
         progress: &dyn Progress,
     ) -> Result<(), DriverError> {
-        loop {
-            let round = self.next_round(n, interrupt);
-            if round.is_empty() {
-                return Ok(());
+        let ctx = InOrderRun {
+            window,
+            journal,
+            interrupt,
+            progress,
+            order: Mutex::new(InFlight::default()),
+        };
+        rayon::scope(|scope| {
+            let mut order = ctx.lock();
+            self.fill_window(scope, &ctx, &mut order);
+        });
+        match ctx
+            .order
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .error
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks for trials (under the window's lock) until `window` are in flight, and starts them.
+    fn fill_window<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        ctx: &'s InOrderRun<'s>,
+        order: &mut InFlight,
+    ) {
+        while order.error.is_none() && order.asked.len() < ctx.window {
+            let Some((index, gmm_config)) = self.next_trial(ctx.interrupt) else {
+                return;
+            };
+            order.asked.push_back(index);
+            scope.spawn(move |scope| self.finish_in_order(scope, ctx, index, gmm_config));
+        }
+    }
+
+    /// Runs one trial, then tells every result now due (in the order asked), each tell followed
+    /// by the ask that refills the window.
+    fn finish_in_order<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        ctx: &'s InOrderRun<'s>,
+        index: usize,
+        gmm_config: GmmConfig,
+    ) {
+        let result = self.evaluate(index, gmm_config, ctx.journal);
+        let mut order = ctx.lock();
+        match result {
+            Ok(record) => {
+                order.done.insert(index, record);
             }
-            // One task per trial; the pool's `jobs` threads bound how many run at once.
-            let records: Vec<Result<TrialRecord, DriverError>> = round
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|(index, c)| self.evaluate(index, c, journal))
-                .collect();
-            for record in records {
-                self.learn(&record?, progress);
+            Err(e) => {
+                order.error.get_or_insert(e);
+                return;
             }
+        }
+        while let Some(record) = order
+            .asked
+            .front()
+            .copied()
+            .and_then(|first| order.done.remove(&first))
+        {
+            order.asked.pop_front();
+            self.learn(&record, ctx.progress);
+            self.fill_window(scope, ctx, &mut order);
         }
     }
 
@@ -448,12 +461,9 @@ impl<'a> UnitRun<'a> {
             self.replayed,
         );
         match self.concurrency {
-            Concurrency::LockStep(_) => self.run_rounds(
-                self.concurrency.round_size(),
-                journals.0,
-                interrupt,
-                progress,
-            )?,
+            Concurrency::InOrder(_) => {
+                self.run_in_order(self.concurrency.window(), journals.0, interrupt, progress)?
+            }
             Concurrency::Independent => {
                 let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
                 rayon::scope(|scope| {
@@ -495,6 +505,129 @@ impl<'a> UnitRun<'a> {
         journals.1.append(&unit)?;
         progress.unit_finished(&unit);
         Ok(Some(unit))
+    }
+}
+
+/// The trials of an in-order unit between asking and telling, under one lock.
+#[derive(Default)]
+struct InFlight {
+    /// Indices of the trials asked and not yet told, oldest first.
+    asked: VecDeque<usize>,
+    /// Finished trials waiting for an older one to be told.
+    done: HashMap<usize, TrialRecord>,
+    /// The first error (a journal write); no trial is asked after it.
+    error: Option<DriverError>,
+}
+
+/// What the tasks of an in-order unit share.
+struct InOrderRun<'s> {
+    window: usize,
+    journal: &'s JournalWriter,
+    interrupt: &'s AtomicBool,
+    progress: &'s dyn Progress,
+    order: Mutex<InFlight>,
+}
+
+impl InOrderRun<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, InFlight> {
+        self.order.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What replaying a unit's journal told its strategy, and what it left to run.
+#[derive(Default)]
+struct Replayed {
+    /// Configurations asked whose trials are not in the journal (they run first).
+    pending: Vec<(usize, GmmConfig)>,
+    best: Option<f64>,
+    /// Journaled trials told to the strategy.
+    told: usize,
+    earlier_s: f64,
+}
+
+impl Replayed {
+    /// Tells `strategy` the journaled result of trial `index` when the journal holds it for
+    /// `config`; otherwise keeps the trial to run. Returns whether it was told.
+    fn tell_or_keep(
+        &mut self,
+        strategy: &mut dyn Strategy,
+        replay: &BTreeMap<usize, TrialRecord>,
+        objective: super::Objective,
+        (index, config): (usize, GmmConfig),
+    ) -> bool {
+        match replay.get(&index) {
+            Some(r) if r.config.signature() == config.signature() => {
+                let value = objective.to_minimise(r.objective_value);
+                strategy.tell(&config, value, r.fit_seconds);
+                self.best = min_option(self.best, value);
+                self.earlier_s = self.earlier_s.max(r.elapsed_s);
+                self.told += 1;
+                true
+            }
+            _ => {
+                self.pending.push((index, config));
+                false
+            }
+        }
+    }
+}
+
+/// Replays an independent strategy: asks for every index up to the last journaled one and
+/// tells the journaled results; the indices missing from the journal (cut off by an
+/// interrupt, in any order) run again.
+fn replay_independent(
+    strategy: &mut dyn Strategy,
+    replay: &BTreeMap<usize, TrialRecord>,
+    objective: super::Objective,
+    entry: &StrategyEntry,
+) -> Replayed {
+    let mut out = Replayed::default();
+    let Some(&last) = replay.keys().next_back() else {
+        return out;
+    };
+    for index in 0..=last {
+        if entry.budget.trials.is_some_and(|t| index >= t) {
+            break;
+        }
+        let Some(config) = strategy.ask() else { break };
+        out.tell_or_keep(strategy, replay, objective, (index, config));
+    }
+    out
+}
+
+/// Replays an in-order strategy with the live schedule (the window filled, the oldest told,
+/// the next asked) until the journal stops: the oldest trial it lacks and the window's other
+/// unjournaled trials run again; the window's journaled ones are told at once. A live run only
+/// asks trial `t + n` after telling trial `t`, so nothing past the window can be journaled.
+fn replay_in_order(
+    strategy: &mut dyn Strategy,
+    replay: &BTreeMap<usize, TrialRecord>,
+    objective: super::Objective,
+    entry: &StrategyEntry,
+    concurrency: Concurrency,
+) -> Replayed {
+    let mut out = Replayed::default();
+    if replay.is_empty() {
+        return out;
+    }
+    let window = concurrency.window();
+    let mut in_flight: VecDeque<(usize, GmmConfig)> = VecDeque::with_capacity(window);
+    let mut next_index = 0;
+    loop {
+        while in_flight.len() < window && entry.budget.trials.is_none_or(|t| next_index < t) {
+            let Some(config) = strategy.ask() else { break };
+            in_flight.push_back((next_index, config));
+            next_index += 1;
+        }
+        let Some(oldest) = in_flight.pop_front() else {
+            return out;
+        };
+        if !out.tell_or_keep(strategy, replay, objective, oldest) {
+            for trial in in_flight.drain(..) {
+                out.tell_or_keep(strategy, replay, objective, trial);
+            }
+            return out;
+        }
     }
 }
 

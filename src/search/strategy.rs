@@ -43,26 +43,27 @@ pub trait Strategy: Send {
 /// assert_eq!(grid.concurrency(), Concurrency::Independent);
 /// let cfo: StrategySpec = serde_norway::from_str("kind: cfo\nconcurrent_trials: 2\n").unwrap();
 /// let cfo = build_strategy(&cfo, &space, 1).unwrap();
-/// assert_eq!(cfo.concurrency(), Concurrency::LockStep(2));
+/// assert_eq!(cfo.concurrency(), Concurrency::InOrder(2));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Concurrency {
     /// Proposals never depend on results (fixed, grid, random): trials run on every worker
     /// as they free up, and the results do not depend on the number of workers.
     Independent,
-    /// Proposals depend on results (CFO): the driver asks for up to `n` proposals, runs them
-    /// at once (as far as `jobs` allows), and tells every result in the order asked before
-    /// asking again. The search therefore takes the same path whatever `jobs` is.
-    LockStep(usize),
+    /// Proposals depend on results (CFO): up to `n` trials are in flight (as far as `jobs`
+    /// allows), results are told in the order asked, and trial `t + n` is asked right after
+    /// trial `t` is told (a sliding window). The sequence of asks and tells, and so the search
+    /// path, is the same whatever `jobs` is or whichever trial finishes first.
+    InOrder(usize),
 }
 
 impl Concurrency {
-    /// Trials asked before results are told: 1 for independent strategies (each is told as
-    /// it finishes), `n` (at least 1) in lock step.
-    pub fn round_size(self) -> usize {
+    /// Trials in flight at most: `n` (at least 1) for [`InOrder`](Concurrency::InOrder), 1
+    /// for independent strategies in a replay (each is told as it finishes).
+    pub fn window(self) -> usize {
         match self {
             Concurrency::Independent => 1,
-            Concurrency::LockStep(n) => n.max(1),
+            Concurrency::InOrder(n) => n.max(1),
         }
     }
 }
@@ -117,7 +118,7 @@ pub enum StrategySpec {
         /// Overrides of the low-cost start point.
         #[serde(default)]
         low_cost: LowCostSpec,
-        /// Proposals evaluated at once (FLAML's `n_concurrent_trials`), in lock step.
+        /// Proposals in flight at once (FLAML's `n_concurrent_trials`), told in the order asked.
         #[serde(default = "default_concurrent_trials")]
         concurrent_trials: usize,
     },
