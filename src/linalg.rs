@@ -1,7 +1,9 @@
 //! The few dense factorisations the mixture model needs, behind one small interface.
 //!
 //! Matrices are small (d×d, d = number of features), so every routine here runs
-//! sequentially; parallelism lives in the callers, over blocks of rows.
+//! sequentially; parallelism lives in the callers, over blocks of rows. Up to order 64 the
+//! factorisations are plain loops over contiguous rows (faster than a blocked routine's setup at
+//! that size); above, faer's blocked routines.
 //!
 //! ```
 //! use gmmtune::linalg::{cholesky_lower, invert_lower_triangular};
