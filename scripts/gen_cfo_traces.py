@@ -18,11 +18,14 @@ is how gmmtune's driver runs CFO's `concurrent_trials: 2`.
 
     pip install flaml numpy
     python3 scripts/gen_cfo_traces.py
+
+On stderr, the trial at which each trace first proposes a full covariance.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -121,9 +124,13 @@ def rust_constant(name: str, trace: list[dict]) -> str:
 
 
 def main() -> None:
-    print(rust_constant("FLAML_TRACE", drive(1, sliding=True)))
-    print(rust_constant("FLAML_LOCK_STEP_TRACE", drive(2, sliding=False)))
-    print(rust_constant("FLAML_SLIDING_TRACE", drive(2, sliding=True)))
+    for name, trace in [("FLAML_TRACE", drive(1, sliding=True)),
+                        ("FLAML_LOCK_STEP_TRACE", drive(2, sliding=False)),
+                        ("FLAML_SLIDING_TRACE", drive(2, sliding=True))]:
+        print(rust_constant(name, trace))
+        first_full = next((i for i, c in enumerate(trace) if c["covariance_type"] == "full"),
+                          None)
+        print(f"{name}: first full covariance at trial {first_full} (0-based)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -112,47 +112,53 @@ fn invert_lower_triangular_blocked(l: ArrayView2<f64>) -> Option<Array2<f64>> {
     out.iter().all(|v| v.is_finite()).then_some(out)
 }
 
-/// Whether the AVX2/FMA builds of the hot loops can run (detected once, then cached).
-///
-/// The wide builds compute exactly the same IEEE operations in the same order (no fused
-/// multiply-adds are formed), so results do not depend on which build runs.
+/// Whether the AVX2/FMA builds of the hot loops can run (detected once, then cached); see
+/// [`simd_dispatch`].
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn simd_available() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-/// Defines `$name`, which runs `$small` for matrices of order at most [`SMALL_N`] (compiled for
-/// AVX2/FMA when the CPU has them: the same operations, so the same bits) and `$blocked` above.
-macro_rules! by_order {
-    ($name:ident, $small:ident, $blocked:ident, $arg:ident : $ty:ty) => {
-        fn $name($arg: $ty) -> Option<Array2<f64>> {
-            if $arg.nrows() > SMALL_N {
-                return $blocked($arg);
+/// Calls `$f(args…)` compiled for AVX2/FMA when the CPU has them, and as it is otherwise: the
+/// one dispatch of every hot loop. The wide build performs the same IEEE operations in the
+/// same order (no fused multiply-adds are formed), so both give the same bits. `$f` should be
+/// `#[inline(always)]` so that its body is compiled into the wide build. It is the tail of a
+/// function, with the arguments named as the caller's variables:
+/// `simd_dispatch!(body, (x: &[f64], out: &mut [f64]) -> f64)`.
+macro_rules! simd_dispatch {
+    ($f:path, ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn wide($($arg: $ty),*) $(-> $ret)? {
+                $f($($arg),*)
             }
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn wide($arg: $ty) -> Option<Array2<f64>> {
-                    $small($arg)
-                }
-                if simd_available() {
-                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                    return unsafe { wide($arg) };
-                }
+            if $crate::linalg::simd_available() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { wide($($arg),*) };
             }
-            $small($arg)
         }
-    };
+        $f($($arg),*)
+    }};
+}
+pub(crate) use simd_dispatch;
+
+/// [`cholesky_lower`] on checked input: the loops below for order up to [`SMALL_N`], faer above.
+fn cholesky_lower_checked(a: ArrayView2<f64>) -> Option<Array2<f64>> {
+    if a.nrows() > SMALL_N {
+        return cholesky_lower_blocked(a);
+    }
+    simd_dispatch!(cholesky_lower_small, (a: ArrayView2<f64>) -> Option<Array2<f64>>)
 }
 
-by_order!(cholesky_lower_checked, cholesky_lower_small, cholesky_lower_blocked, a: ArrayView2<f64>);
-by_order!(
-    invert_lower_triangular_checked,
-    invert_lower_triangular_small,
-    invert_lower_triangular_blocked,
-    l: ArrayView2<f64>
-);
+/// [`invert_lower_triangular`] on checked input, as [`cholesky_lower_checked`] chooses.
+fn invert_lower_triangular_checked(l: ArrayView2<f64>) -> Option<Array2<f64>> {
+    if l.nrows() > SMALL_N {
+        return invert_lower_triangular_blocked(l);
+    }
+    simd_dispatch!(invert_lower_triangular_small, (l: ArrayView2<f64>) -> Option<Array2<f64>>)
+}
 
 /// Up to this order the factorisations run as plain loops over contiguous rows: for a
 /// mixture's d×d matrices (d up to a few dozen) faer's blocked routines spend more on setup

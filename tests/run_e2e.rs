@@ -183,6 +183,36 @@ impl Progress for InterruptAfter<'_> {
     fn unit_finished(&self, _: &UnitRecord) {}
 }
 
+/// Runs `cfg` into `dir`, interrupted once `after` trials have finished; the journal it left.
+fn run_interrupted_after(
+    cfg: &RunConfig,
+    dir: &Path,
+    jobs: usize,
+    after: usize,
+) -> Vec<TrialRecord> {
+    let flag = AtomicBool::new(false);
+    let stopper = InterruptAfter {
+        after,
+        seen: AtomicUsize::new(0),
+        flag: &flag,
+    };
+    let first = execute(cfg, &options(dir, jobs), &flag, &stopper).unwrap();
+    assert!(first.outcome.interrupted);
+    read_records(&dir.join("trials.jsonl")).unwrap()
+}
+
+fn resume_options(dir: &Path, jobs: usize) -> RunOptions {
+    RunOptions {
+        resume: true,
+        ..options(dir, jobs)
+    }
+}
+
+/// The [`essence`] of the journal in `dir`.
+fn journal_essence(dir: &Path) -> Vec<String> {
+    essence(&read_records(&dir.join("trials.jsonl")).unwrap())
+}
+
 #[test]
 fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
     let tmp = tempfile::tempdir().unwrap();
@@ -191,18 +221,10 @@ fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
 
     let whole = tmp.path().join("whole");
     execute(&cfg, &options(&whole, 2), &AtomicBool::new(false), &Silent).unwrap();
-    let expected = essence(&read_records(&whole.join("trials.jsonl")).unwrap());
+    let expected = journal_essence(&whole);
 
     let cut = tmp.path().join("cut");
-    let flag = AtomicBool::new(false);
-    let stopper = InterruptAfter {
-        after: 7,
-        seen: AtomicUsize::new(0),
-        flag: &flag,
-    };
-    let first = execute(&cfg, &options(&cut, 2), &flag, &stopper).unwrap();
-    assert!(first.outcome.interrupted);
-    let partial: Vec<TrialRecord> = read_records(&cut.join("trials.jsonl")).unwrap();
+    let partial = run_interrupted_after(&cfg, &cut, 2, 7);
     assert!(partial.len() >= 7 && partial.len() < expected.len());
 
     // Without --resume the directory is protected.
@@ -212,21 +234,14 @@ fn an_interrupted_run_resumes_to_the_same_trials_as_an_uninterrupted_one() {
         "{refused:?}"
     );
 
-    let resume = RunOptions {
-        resume: true,
-        ..options(&cut, 1)
-    };
+    let resume = resume_options(&cut, 1);
     let second = execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
     assert!(!second.outcome.interrupted);
-    let resumed = essence(&read_records(&cut.join("trials.jsonl")).unwrap());
-    assert_eq!(resumed, expected);
+    assert_eq!(journal_essence(&cut), expected);
 
     // Resuming a finished run runs nothing more.
     execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
-    assert_eq!(
-        essence(&read_records(&cut.join("trials.jsonl")).unwrap()),
-        expected
-    );
+    assert_eq!(journal_essence(&cut), expected);
 }
 
 const CFO_ONLY: &str = "  - {kind: cfo, budget: {trials: 30}}\n  - {kind: cfo, name: cfo3, concurrent_trials: 3, budget: {trials: 30}}\n";
@@ -238,29 +253,15 @@ fn an_interrupted_cfo_search_resumes_on_its_uninterrupted_path() {
     let cfg = config(&data, CFO_ONLY);
     let whole = tmp.path().join("whole");
     execute(&cfg, &options(&whole, 2), &AtomicBool::new(false), &Silent).unwrap();
-    let expected = essence(&read_records(&whole.join("trials.jsonl")).unwrap());
+    let expected = journal_essence(&whole);
     assert_eq!(expected.len(), 60);
     for (after, jobs) in [(5, 2), (18, 1), (41, 2)] {
         let cut = tmp.path().join(format!("cut{after}"));
-        let flag = AtomicBool::new(false);
-        let stopper = InterruptAfter {
-            after,
-            seen: AtomicUsize::new(0),
-            flag: &flag,
-        };
-        let first = execute(&cfg, &options(&cut, jobs), &flag, &stopper).unwrap();
-        assert!(first.outcome.interrupted);
-        let kept = read_records::<TrialRecord>(&cut.join("trials.jsonl"))
-            .unwrap()
-            .len();
+        let kept = run_interrupted_after(&cfg, &cut, jobs, after).len();
         assert!((after..60).contains(&kept), "{kept} trials kept");
-        let resume = RunOptions {
-            resume: true,
-            ..options(&cut, 3 - jobs)
-        };
+        let resume = resume_options(&cut, 3 - jobs);
         execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
-        let resumed = essence(&read_records(&cut.join("trials.jsonl")).unwrap());
-        assert_eq!(resumed, expected, "interrupted after {after}");
+        assert_eq!(journal_essence(&cut), expected, "interrupted after {after}");
     }
 }
 
@@ -287,11 +288,13 @@ fn a_trial_cut_off_behind_a_finished_one_runs_again_and_nothing_twice() {
         .collect();
     std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
     std::fs::write(dir.join("units.jsonl"), "").unwrap();
-    let resume = RunOptions {
-        resume: true,
-        ..options(&dir, 2)
-    };
-    execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
+    execute(
+        &cfg,
+        &resume_options(&dir, 2),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap();
     let records: Vec<TrialRecord> = read_records(&journal).unwrap();
     let mut trials: Vec<usize> = records.iter().map(|r| r.trial).collect();
     trials.sort_unstable();
@@ -309,10 +312,7 @@ fn resuming_with_a_changed_config_is_refused_unless_forced() {
     let cfg = config(&data, "  - {kind: random, budget: {trials: 3}}\n");
     execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
     let changed = config(&data, "  - {kind: random, budget: {trials: 4}}\n");
-    let resume = RunOptions {
-        resume: true,
-        ..options(&out, 1)
-    };
+    let resume = resume_options(&out, 1);
     let err = execute(&changed, &resume, &AtomicBool::new(false), &Silent).unwrap_err();
     assert!(matches!(err, RunError::ConfigChanged { .. }), "{err}");
     assert!(err.to_string().contains("--force"));

@@ -251,6 +251,19 @@ def run_flaml(data: Prepared, budget: float, seed: int) -> dict:
     return summarise_trials("flaml", trials, elapsed, budget, extra={"trial_log": trials})
 
 
+def by_covariance_type(trials: list[dict]) -> dict:
+    """Where a search went: per covariance type, its trials, the first of them (trial index)
+    and its share of the summed fit time."""
+    total = sum(t["fit_seconds"] for t in trials) or 1.0
+    out: dict[str, dict] = {}
+    for t in sorted(trials, key=lambda t: t["trial"]):
+        entry = out.setdefault(t["config"]["covariance_type"],
+                               {"trials": 0, "first_trial": t["trial"], "fit_share": 0.0})
+        entry["trials"] += 1
+        entry["fit_share"] += t["fit_seconds"] / total
+    return out
+
+
 def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: float,
                      extra: dict | None = None) -> dict:
     ok = [t for t in trials if t["status"] == "ok" and t["val_auc"] is not None
@@ -274,6 +287,7 @@ def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: floa
         "selected_test_auc": best["test_auc"] if best else None,
         "selected_trial": best["trial"] if best else None,
         "selected_config": best["config"] if best else None,
+        "by_covariance_type": by_covariance_type(trials),
     }
     if extra:
         out.update(extra)
@@ -474,7 +488,7 @@ def ratio(g: dict | None, f: dict | None):
 
 
 def build_report(results: list[dict], budget: float, command: str, env: dict,
-                 threads: tuple[int, int]) -> tuple[str, dict]:
+                 threads: tuple[int, int], concurrent_trials: int | None) -> tuple[str, dict]:
     header = ("| dataset | rows | feat | FLAML trials | gmmtune trials | ratio | "
               "FLAML failed | gmmtune failed | FLAML best val AUC | gmmtune best val AUC | "
               "FLAML test AUC | gmmtune test AUC | FLAML s | gmmtune s |")
@@ -554,7 +568,8 @@ def build_report(results: list[dict], budget: float, command: str, env: dict,
         "",
         f"Budget {budget:g} s per dataset and side, one dataset at a time; FLAML runs its "
         f"trials one after the other with {threads[0]} OpenMP/BLAS thread(s) for "
-        f"scikit-learn, gmmtune (--jobs {threads[1]}) keeps CFO's default 2 concurrent trials "
+        f"scikit-learn, gmmtune (--jobs {threads[1]}) keeps CFO's "
+        f"{concurrent_trials or 'default 2'} concurrent trial(s) "
         f"in flight, told in the order asked. Same rows (one stratified 60/20/20 split per dataset), same "
         f"standardisation (normal training rows), same space and EM settings "
         f"(max_iter {FIT['max_iter']}, tol {FIT['tol']:g}, n_init {FIT['n_init']}); "
@@ -731,7 +746,7 @@ def main(argv: list[str]) -> int:
     env["load_average_end"] = os.getloadavg()
 
     markdown, goals = build_report(results, args.budget, command, env,
-                                   (args.sklearn_threads, args.jobs))
+                                   (args.sklearn_threads, args.jobs), args.concurrent_trials)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "flaml.md").write_text(markdown)
     raw = {"command": command, "budget_s": args.budget, "seed": args.seed, "jobs": args.jobs,

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::model::Covariances;
 use super::params::CovarianceType;
-use crate::linalg::{self, simd_available};
+use crate::linalg::{self, simd_dispatch};
 
 /// Rows handled by one parallel task. Depends on `n` only (never on the thread count): about
 /// 64 tasks for large inputs, at least 256 and at most 4096 rows each. (The full-covariance
@@ -337,23 +337,11 @@ impl LogProb {
     /// Writes the weighted log-probabilities of the rows of `xb` (at most [`BLOCK_ROWS`]) into
     /// `out` (rows × K), as scikit-learn: `-½(d·ln 2π + ‖(x−μ)P‖²) + log det P + ln w`.
     fn weighted(&self, xb: ArrayView2<f64>, out: ArrayViewMut2<f64>, scratch: &mut Array2<f64>) {
-        #[cfg(target_arch = "x86_64")]
-        if simd_available() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            return unsafe { self.weighted_avx2(xb, out, scratch) };
-        }
-        self.weighted_generic(xb, out, scratch)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn weighted_avx2(
-        &self,
-        xb: ArrayView2<f64>,
-        out: ArrayViewMut2<f64>,
-        scratch: &mut Array2<f64>,
-    ) {
-        self.weighted_generic(xb, out, scratch)
+        let this = self;
+        simd_dispatch!(
+            LogProb::weighted_generic,
+            (this: &LogProb, xb: ArrayView2<f64>, out: ArrayViewMut2<f64>, scratch: &mut Array2<f64>)
+        )
     }
 
     #[inline(always)]
@@ -559,17 +547,10 @@ pub(crate) fn log_det_cholesky(prec_chol: &Covariances, d: usize) -> Vec<f64> {
 /// rows are used as scratch: with `to_resp` they end as the responsibilities
 /// `exp(w − lse(w))`, otherwise as unnormalised exponentials.
 fn log_sum_exp_rows(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn wide(w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool) {
-        log_sum_exp_rows_generic(w, log_norm, to_resp)
-    }
-    #[cfg(target_arch = "x86_64")]
-    if simd_available() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        return unsafe { wide(w, log_norm, to_resp) };
-    }
-    log_sum_exp_rows_generic(w, log_norm, to_resp)
+    simd_dispatch!(
+        log_sum_exp_rows_generic,
+        (w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_resp: bool)
+    )
 }
 
 #[inline(always)]
@@ -595,8 +576,8 @@ fn log_sum_exp_rows_generic(mut w: ArrayViewMut2<f64>, log_norm: &mut [f64], to_
 }
 
 /// `exp(x)` within a few ulps, written so that it vectorises: Cody–Waite reduction
-/// `x = n·ln 2 + r`, a degree-13 Taylor polynomial for `exp(r)` on `|r| ≤ ln 2 / 2` (Estrin's scheme), and `2ⁿ`
-/// applied to the exponent bits. Below −708 the result is 0 (instead of a subnormal), above
+/// `x = n·ln 2 + r`, a degree-13 Taylor polynomial for `exp(r)` on `|r| ≤ ln 2 / 2` (Estrin's
+/// scheme), and `2ⁿ` applied to the exponent bits. Below −708 the result is 0 (instead of a subnormal), above
 /// 709 it is infinity; NaN stays NaN. No fused multiply-adds, so every CPU gives the same bits.
 #[inline(always)]
 fn fast_exp(x: f64) -> f64 {
@@ -853,35 +834,21 @@ pub(crate) fn full_scatter(
 fn centre_and_weight(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
     #[inline(always)]
     fn generic(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], mut out: ArrayViewMut2<f64>) {
+        // Blocks of rows of a standard-layout matrix and an owned scratch: flat rows.
         let d = mu.len().max(1);
-        if let (Some(xs), Some(os)) = (xb.as_slice(), out.as_slice_mut()) {
-            // Contiguous blocks (the usual case): flat rows, no per-row views.
-            for ((xi, oi), &ri) in xs.chunks_exact(d).zip(os.chunks_exact_mut(d)).zip(r.iter()) {
-                let w = ri.sqrt();
-                for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
-                    *o = w * (x - m);
-                }
-            }
-            return;
-        }
-        for ((xi, &ri), mut oi) in xb.outer_iter().zip(r.iter()).zip(out.outer_iter_mut()) {
+        let xs = xb.as_slice().expect("a block of standard-layout rows");
+        let os = out.as_slice_mut().expect("owned standard-layout scratch");
+        for ((xi, oi), &ri) in xs.chunks_exact(d).zip(os.chunks_exact_mut(d)).zip(r.iter()) {
             let w = ri.sqrt();
             for ((&x, &m), o) in xi.iter().zip(mu).zip(oi.iter_mut()) {
                 *o = w * (x - m);
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn wide(xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>) {
-        generic(xb, r, mu, out)
-    }
-    #[cfg(target_arch = "x86_64")]
-    if simd_available() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        return unsafe { wide(xb, r, mu, out) };
-    }
-    generic(xb, r, mu, out)
+    simd_dispatch!(
+        generic,
+        (xb: ArrayView2<f64>, r: ArrayView1<f64>, mu: &[f64], out: ArrayViewMut2<f64>)
+    )
 }
 
 /// `XᵀX` (d×d, symmetric).

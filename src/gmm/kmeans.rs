@@ -22,7 +22,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use super::kernels::squared_distance;
-use crate::linalg::simd_available;
+use crate::linalg::simd_dispatch;
 
 /// Rows per parallel work item; fixed so that results do not depend on the thread count.
 const BLOCK_ROWS: usize = 256;
@@ -116,7 +116,7 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
     let tol = RELATIVE_TOL * mean_variance(x, mean.view());
 
     // The centred data, once: the seeds and every assignment step work on it.
-    let mut centred = Array2::zeros((n, d));
+    let mut centred = Array2::zeros((n, d)); // standard layout, whatever the layout of `x`
     centred.assign(&x);
     centred -= &mean;
     let mut centres = Array2::zeros((k, d));
@@ -210,17 +210,10 @@ fn block_distances(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f
         }
         sum
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn wide(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
-        generic(block, c, floor, out)
-    }
-    #[cfg(target_arch = "x86_64")]
-    if simd_available() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        return unsafe { wide(block, c, floor, out) };
-    }
-    generic(block, c, floor, out)
+    simd_dispatch!(
+        generic,
+        (block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64
+    )
 }
 
 /// A uniformly drawn row index not in `chosen` (any row if all are chosen).
@@ -329,12 +322,10 @@ fn relocate_empty_clusters(
             for (i, out) in chunk.iter_mut().enumerate() {
                 let r = start + i;
                 let centre = centres.row(labels[r]);
-                *out = xc
-                    .row(r)
-                    .iter()
-                    .zip(centre.iter())
-                    .map(|(&xi, &c)| (xi - c) * (xi - c))
-                    .sum();
+                *out = squared_distance(
+                    xc.row(r).as_slice().expect("standard layout"),
+                    centre.as_slice().expect("standard layout"),
+                );
             }
         });
     let mut order: Vec<usize> = (0..n).collect();

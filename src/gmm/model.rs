@@ -275,7 +275,8 @@ impl GaussianMixture {
     /// ```
     pub fn bic_from_log_likelihoods(&self, log_likelihoods: ArrayView1<f64>) -> f64 {
         let n = log_likelihoods.len() as f64;
-        -2.0 * (log_likelihoods.sum() / n) * n + self.n_parameters() as f64 * n.ln()
+        let score = log_likelihoods.sum() / n; // `score(X)` of the formula above
+        -2.0 * score * n + self.n_parameters() as f64 * n.ln()
     }
 
     /// Akaike information criterion `−2·score(X)·n + 2p` (lower is better).

@@ -526,16 +526,25 @@ mod tests {
 
     /// Runs `strategy` for up to `n` trials on `f`; returns the configs in proposal order.
     fn run(strategy: &mut dyn Strategy, f: &dyn Fn(&GmmConfig) -> f64, n: usize) -> Vec<GmmConfig> {
-        run_rounds(strategy, f, n, 1)
+        run_in_flight(strategy, f, n, 1, Told::Oldest)
     }
 
-    /// As [`run`] with `window` proposals in flight: the oldest is told, then one more asked
-    /// (the driver's schedule).
-    fn run_sliding(
+    /// Which results are told once the window is full.
+    #[derive(Clone, Copy)]
+    enum Told {
+        /// All of them, then the window is filled again (rounds).
+        All,
+        /// The oldest, then one more is asked (a sliding window: the driver's schedule).
+        Oldest,
+    }
+
+    /// As [`run`] with up to `window` proposals in flight, results told in the order asked.
+    fn run_in_flight(
         strategy: &mut dyn Strategy,
         f: &dyn Fn(&GmmConfig) -> f64,
         n: usize,
         window: usize,
+        told: Told,
     ) -> Vec<GmmConfig> {
         let mut in_flight = std::collections::VecDeque::new();
         let mut out = Vec::new();
@@ -546,29 +555,14 @@ mod tests {
                     None => break,
                 }
             }
-            let Some(c) = in_flight.pop_front() else {
-                break;
+            let due = match told {
+                Told::All => in_flight.len(),
+                Told::Oldest => in_flight.len().min(1),
             };
-            strategy.tell(&c, Some(f(&c)), c.n_components as f64 * 0.01);
-            out.push(c);
-        }
-        out
-    }
-
-    /// As [`run`], asking `round` proposals before telling their results in the order asked.
-    fn run_rounds(
-        strategy: &mut dyn Strategy,
-        f: &dyn Fn(&GmmConfig) -> f64,
-        n: usize,
-        round: usize,
-    ) -> Vec<GmmConfig> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            let asked: Vec<GmmConfig> = (0..round).map_while(|_| strategy.ask()).collect();
-            if asked.is_empty() {
+            if due == 0 {
                 break;
             }
-            for c in asked {
+            for c in in_flight.drain(..due) {
                 strategy.tell(&c, Some(f(&c)), c.n_components as f64 * 0.01);
                 out.push(c);
             }
@@ -1010,7 +1004,7 @@ mod tests {
     #[test]
     fn lock_step_rounds_replay_flamls_concurrent_trace() {
         let mut s = scripted_bowl_search(2);
-        let trace = run_rounds(&mut s, &bowl, FLAML_LOCK_STEP_TRACE.len(), 2);
+        let trace = run_in_flight(&mut s, &bowl, FLAML_LOCK_STEP_TRACE.len(), 2, Told::All);
         assert_trace(&trace, FLAML_LOCK_STEP_TRACE);
     }
 
@@ -1083,7 +1077,7 @@ mod tests {
     fn a_sliding_window_replays_flamls_trace() {
         let mut s = scripted_bowl_search(2);
         assert_eq!(s.concurrency(), Concurrency::InOrder(2));
-        let trace = run_sliding(&mut s, &bowl, FLAML_SLIDING_TRACE.len(), 2);
+        let trace = run_in_flight(&mut s, &bowl, FLAML_SLIDING_TRACE.len(), 2, Told::Oldest);
         assert_trace(&trace, FLAML_SLIDING_TRACE);
     }
 

@@ -221,8 +221,8 @@ impl<'a> UnitRun<'a> {
             Concurrency::Independent => {
                 replay_independent(strategy.as_mut(), &replay, objective, entry)
             }
-            Concurrency::InOrder(_) => {
-                replay_in_order(strategy.as_mut(), &replay, objective, entry, concurrency)
+            Concurrency::InOrder(window) => {
+                replay_in_order(strategy.as_mut(), &replay, objective, entry, window)
             }
         };
         let Replayed {
@@ -257,18 +257,10 @@ impl<'a> UnitRun<'a> {
     }
 
     /// Hands out the next trial, or records why the unit stops.
+    /// A left-over trial of an earlier run comes first; the interrupt and the budgets are
+    /// checked before each.
     fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, GmmConfig)> {
         let mut state = self.lock();
-        self.hand_out(&mut state, interrupt)
-    }
-
-    /// The next trial (a left-over one first), after the interrupt and budget checks; records
-    /// the stop reason when there is none.
-    fn hand_out(
-        &self,
-        state: &mut UnitState,
-        interrupt: &AtomicBool,
-    ) -> Option<(usize, GmmConfig)> {
         if state.stop.is_some() || interrupt.load(Ordering::SeqCst) {
             return None;
         }
@@ -340,11 +332,8 @@ impl<'a> UnitRun<'a> {
     /// Tells the strategy a finished trial and reports it.
     fn learn(&self, record: &TrialRecord, progress: &dyn Progress) {
         let objective = self.entry.objective;
-        let value = objective.to_minimise(record.objective_value);
         let mut state = self.lock();
-        state
-            .strategy
-            .tell(&record.config, value, record.fit_seconds);
+        let value = tell_result(state.strategy.as_mut(), objective, &record.config, record);
         state.best = min_option(state.best, value);
         state.finished += 1;
         let best = state
@@ -461,8 +450,8 @@ impl<'a> UnitRun<'a> {
             self.replayed,
         );
         match self.concurrency {
-            Concurrency::InOrder(_) => {
-                self.run_in_order(self.concurrency.window(), journals.0, interrupt, progress)?
+            Concurrency::InOrder(window) => {
+                self.run_in_order(window, journals.0, interrupt, progress)?
             }
             Concurrency::Independent => {
                 let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
@@ -557,8 +546,7 @@ impl Replayed {
     ) -> bool {
         match replay.get(&index) {
             Some(r) if r.config.signature() == config.signature() => {
-                let value = objective.to_minimise(r.objective_value);
-                strategy.tell(&config, value, r.fit_seconds);
+                let value = tell_result(strategy, objective, &config, r);
                 self.best = min_option(self.best, value);
                 self.earlier_s = self.earlier_s.max(r.elapsed_s);
                 self.told += 1;
@@ -604,13 +592,12 @@ fn replay_in_order(
     replay: &BTreeMap<usize, TrialRecord>,
     objective: super::Objective,
     entry: &StrategyEntry,
-    concurrency: Concurrency,
+    window: usize,
 ) -> Replayed {
     let mut out = Replayed::default();
     if replay.is_empty() {
         return out;
     }
-    let window = concurrency.window();
     let mut in_flight: VecDeque<(usize, GmmConfig)> = VecDeque::with_capacity(window);
     let mut next_index = 0;
     loop {
@@ -629,6 +616,19 @@ fn replay_in_order(
             return out;
         }
     }
+}
+
+/// Tells `strategy` the result `record` holds for `config` (live or journaled alike); returns
+/// the minimised objective value.
+fn tell_result(
+    strategy: &mut dyn Strategy,
+    objective: super::Objective,
+    config: &GmmConfig,
+    record: &TrialRecord,
+) -> Option<f64> {
+    let value = objective.to_minimise(record.objective_value);
+    strategy.tell(config, value, record.fit_seconds);
+    value
 }
 
 fn min_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {

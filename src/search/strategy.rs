@@ -50,22 +50,11 @@ pub enum Concurrency {
     /// Proposals never depend on results (fixed, grid, random): trials run on every worker
     /// as they free up, and the results do not depend on the number of workers.
     Independent,
-    /// Proposals depend on results (CFO): up to `n` trials are in flight (as far as `jobs`
-    /// allows), results are told in the order asked, and trial `t + n` is asked right after
-    /// trial `t` is told (a sliding window). The sequence of asks and tells, and so the search
-    /// path, is the same whatever `jobs` is or whichever trial finishes first.
+    /// Proposals depend on results (CFO): up to `n` (at least 1) trials are in flight (as far
+    /// as `jobs` allows), results are told in the order asked, and trial `t + n` is asked right
+    /// after trial `t` is told (a sliding window). The sequence of asks and tells, and so the
+    /// search path, is the same whatever `jobs` is or whichever trial finishes first.
     InOrder(usize),
-}
-
-impl Concurrency {
-    /// Trials in flight at most: `n` (at least 1) for [`InOrder`](Concurrency::InOrder), 1
-    /// for independent strategies in a replay (each is told as it finishes).
-    pub fn window(self) -> usize {
-        match self {
-            Concurrency::Independent => 1,
-            Concurrency::InOrder(n) => n.max(1),
-        }
-    }
 }
 
 /// Default number of consecutive dropped proposals that ends a CFO search (FLAML's

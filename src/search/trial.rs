@@ -151,11 +151,12 @@ pub fn cv_loglik(
 
 /// Anomaly scores (−log-likelihood) of a part's rows, in row order.
 fn anomaly_scores(model: &GaussianMixture, part: &Part) -> Result<Vec<f64>, GmmError> {
-    Ok(model
-        .score_samples(part.x.view())?
-        .into_iter()
-        .map(|ll| -ll)
-        .collect())
+    Ok(negated(&model.score_samples(part.x.view())?))
+}
+
+/// Anomaly scores from log-likelihoods: their negatives.
+fn negated(log_likelihoods: &Array1<f64>) -> Vec<f64> {
+    log_likelihoods.iter().map(|ll| -ll).collect()
 }
 
 /// Runs one trial: fits `config` on the dataset's fitting rows and measures it on every part.
@@ -197,12 +198,8 @@ fn measure(
 ) -> Result<TrialMetrics, GmmError> {
     // One pass over the train part; the fit rows are among its rows.
     let train_ll = model.score_samples(data.train.x.view())?;
-    let fit_ll: Array1<f64> = data
-        .fit_positions_in_train
-        .iter()
-        .map(|&i| train_ll[i])
-        .collect();
-    let train_scores: Vec<f64> = train_ll.iter().map(|ll| -ll).collect();
+    let fit_ll = train_ll.select(Axis(0), &data.fit_positions_in_train);
+    let train_scores = negated(&train_ll);
     let val_scores = anomaly_scores(model, &data.validation)?;
     let test_scores = anomaly_scores(model, &data.test)?;
 
