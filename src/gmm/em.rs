@@ -69,14 +69,15 @@ impl GmmValidParams {
         let squares = kernels::needs_squares(ct);
         let mut resp = Array2::<f64>::zeros((n, self.n_components));
 
-        let mut best: Option<(State, usize, bool)> = None;
+        let mut best: Option<(State, usize, bool, Vec<f64>)> = None;
         let mut max_lower_bound = f64::NEG_INFINITY;
         for _ in 0..self.n_init {
             let mut state = self.initialize(x, rng, &cache, given_precisions.as_ref())?;
             if self.max_iter == 0 {
-                best = Some((state, 0, false));
+                best = Some((state, 0, false, Vec::new()));
                 continue;
             }
+            let mut history = Vec::with_capacity(self.max_iter.min(1024));
             let mut lower_bound = f64::NEG_INFINITY;
             let mut converged = false;
             let mut n_iter = 0;
@@ -107,6 +108,7 @@ impl GmmValidParams {
                     covariances: est.covariances,
                 };
                 lower_bound = log_lik / n as f64;
+                history.push(lower_bound);
                 n_iter = iteration;
                 if (lower_bound - previous).abs() < self.tol {
                     converged = true;
@@ -115,14 +117,15 @@ impl GmmValidParams {
             }
             if lower_bound > max_lower_bound || max_lower_bound == f64::NEG_INFINITY {
                 max_lower_bound = lower_bound;
-                best = Some((state, n_iter, converged));
+                best = Some((state, n_iter, converged, history));
             }
         }
-        let (state, n_iter, converged) = best.ok_or_else(|| GmmError::InvalidParameter {
-            name: "n_init",
-            value: self.n_init.to_string(),
-            reason: "must be at least 1".into(),
-        })?;
+        let (state, n_iter, converged, lower_bound_history) =
+            best.ok_or_else(|| GmmError::InvalidParameter {
+                name: "n_init",
+                value: self.n_init.to_string(),
+                reason: "must be at least 1".into(),
+            })?;
         Ok(GaussianMixture {
             covariance_type: ct,
             weights: state.weights,
@@ -132,6 +135,7 @@ impl GmmValidParams {
             converged,
             n_iter,
             lower_bound: max_lower_bound,
+            lower_bound_history,
         })
     }
 
@@ -600,6 +604,15 @@ mod tests {
         assert_eq!(m5.n_iter(), 5);
         assert!(!m5.converged());
         assert!(m5.lower_bound().is_finite());
+        // The history holds one value per iteration, ends at the lower bound and never falls
+        // (EM increases the likelihood).
+        let history = m5.lower_bound_history();
+        assert_eq!(history.len(), 5);
+        assert_eq!(history[4], m5.lower_bound());
+        assert!(
+            history.windows(2).all(|w| w[1] >= w[0] - 1e-12),
+            "{history:?}"
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub struct GaussianMixture {
     pub(crate) converged: bool,
     pub(crate) n_iter: usize,
     pub(crate) lower_bound: f64,
+    pub(crate) lower_bound_history: Vec<f64>,
 }
 
 impl GaussianMixture {
@@ -140,6 +141,7 @@ impl GaussianMixture {
             converged: false,
             n_iter: 0,
             lower_bound: f64::NEG_INFINITY,
+            lower_bound_history: Vec::new(),
         })
     }
 
@@ -184,6 +186,12 @@ impl GaussianMixture {
     /// iteration ran).
     pub fn lower_bound(&self) -> f64 {
         self.lower_bound
+    }
+
+    /// The mean log-likelihood after each EM iteration of the kept initialisation (its last
+    /// value is [`lower_bound`](Self::lower_bound)); empty for a model that was not fitted.
+    pub fn lower_bound_history(&self) -> &[f64] {
+        &self.lower_bound_history
     }
 
     fn kernel(&self) -> LogProb {

@@ -29,6 +29,9 @@ pub(crate) struct GaussianMixtureFile {
     n_iter: usize,
     /// `null` when minus infinity (no EM iteration ran).
     lower_bound: Option<f64>,
+    /// Mean log-likelihood after each EM iteration of the kept initialisation.
+    #[serde(default)]
+    lower_bound_history: Vec<f64>,
 }
 
 fn to_nested(c: &Covariances) -> NestedArray {
@@ -147,6 +150,11 @@ impl TryFrom<GaussianMixtureFile> for GaussianMixture {
             Some(v) => v,
             None => f64::NEG_INFINITY,
         };
+        if f.lower_bound_history.iter().any(|v| !v.is_finite()) {
+            return Err(invalid(
+                "lower_bound_history must hold finite numbers".into(),
+            ));
+        }
         Ok(GaussianMixture {
             covariance_type: ct,
             weights,
@@ -156,6 +164,7 @@ impl TryFrom<GaussianMixtureFile> for GaussianMixture {
             converged: f.converged,
             n_iter: f.n_iter,
             lower_bound,
+            lower_bound_history: f.lower_bound_history,
         })
     }
 }
@@ -171,6 +180,7 @@ impl From<GaussianMixture> for GaussianMixtureFile {
             converged: m.converged,
             n_iter: m.n_iter,
             lower_bound: m.lower_bound.is_finite().then_some(m.lower_bound),
+            lower_bound_history: m.lower_bound_history,
         }
     }
 }
