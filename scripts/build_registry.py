@@ -38,6 +38,8 @@ TIME_SERIES = [
         "label_column": "anomaly",
         "exclude_columns": ["timestamp"],
         "ordered": True,
+        # The course protocol: train [0, 3000), validation [3000, 4500), test the rest.
+        "split": "{method: ordered, train_end: 3000, validation_end: 4500}",
         "family": "hpc",
         "source": "DAVIDE HPC node monitoring (ExaMon, University of Bologna); "
         "lompabo/aiiti-course-2021-04 data/hpc.csv.zip @ 48871506e88455adab0249dd5f8dda39b558b42c, "
@@ -50,6 +52,8 @@ TIME_SERIES = [
         "label_column": "label",
         "exclude_columns": ["timestamp"],
         "ordered": True,
+        # The course's dates 2014-10-24 and 2014-12-10 as row positions.
+        "split": "{method: ordered, train_end: 5520, validation_end: 7776}",
         "family": "nyc_taxi",
         "source": "NAB realKnownCause/nyc_taxi.csv with labels from NAB combined_windows.json "
         "(window begin inclusive, end exclusive); a3i-2024-2025/01-ad-de @ 9b09774560d13e9e2667e453a4dcec9445273d90",
@@ -114,7 +118,8 @@ def render(entries: list[dict]) -> str:
     out.write("# files (family, source, licence). `path` is relative to this file. `features` counts the\n")
     out.write("# columns other than the label and the excluded ones; anomaly_pct is 100 * anomalous rows /\n")
     out.write("# rows, a row being anomalous when its label is not 0. Keep a `family` on one side of any\n")
-    out.write("# train/held-out split of datasets.\n")
+    out.write("# train/held-out split of datasets. A time series (`ordered: true`) names its own `split`,\n")
+    out.write("# used whenever a run's split would shuffle its rows.\n")
     out.write("datasets:\n")
     for e in entries:
         out.write(f"  - name: {e['name']}\n")
@@ -122,6 +127,8 @@ def render(entries: list[dict]) -> str:
         out.write(f"    label_column: {e['label_column']}\n")
         out.write(f"    exclude_columns: [{', '.join(e['exclude_columns'])}]\n")
         out.write(f"    ordered: {'true' if e['ordered'] else 'false'}\n")
+        if e.get("split"):
+            out.write(f"    split: {e['split']}\n")
         out.write(f"    rows: {e['rows']}\n")
         out.write(f"    features: {e['features']}\n")
         out.write(f"    anomaly_pct: {e['anomaly_pct']:.4f}\n")

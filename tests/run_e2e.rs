@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use gmmtune::config::{Budget, RunConfig};
+use gmmtune::config::RunConfig;
+use gmmtune::journal::{read_journal, JournalRecord, TrialRecord, UnitKey, UnitRecord};
 use gmmtune::run::{execute, RunError, RunOptions};
 use gmmtune::search::driver::{Progress, Silent};
-use gmmtune::search::journal::{read_records, TrialRecord, UnitRecord};
+use gmmtune::search::Budget;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -37,6 +38,16 @@ fn write_dataset(dir: &Path, rows: usize) -> PathBuf {
     let path = dir.join("blobs.csv");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// The records of a journal file.
+fn read_records<T: JournalRecord>(path: &Path) -> Vec<T> {
+    let file = read_journal(path).unwrap();
+    assert!(
+        file.dropped_tail.is_none(),
+        "{path:?} ends in a cut-off line"
+    );
+    file.records
 }
 
 fn config(data: &Path, strategies: &str) -> RunConfig {
@@ -85,8 +96,8 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
     let report = execute(&cfg, &options(&out, 2), &AtomicBool::new(false), &Silent).unwrap();
     assert!(!report.outcome.interrupted);
 
-    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl")).unwrap();
-    let count = |s: &str| trials.iter().filter(|r| r.strategy == s).count();
+    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl"));
+    let count = |s: &str| trials.iter().filter(|r| r.unit.strategy == s).count();
     assert_eq!(count("default"), 1);
     assert_eq!(count("grid"), 3 * 3 * 2 * 2, "full grid product");
     assert_eq!(count("random"), 12);
@@ -94,34 +105,52 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
 
     let raw = std::fs::read_to_string(out.join("trials.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
-    for key in [
-        "dataset",
-        "strategy",
-        "trial",
-        "config",
-        "seed",
-        "status",
-        "error",
-        "fit_seconds",
-        "val_auc",
-        "test_auc",
-        "val_ap",
-        "test_ap",
-        "threshold",
-        "val_cost",
-        "test_cost",
-        "never_alarm_val_cost",
-        "never_alarm_test_cost",
-        "bic",
-        "train_loglik",
+    // Each record says what it is and what it was measured under.
+    for pointer in [
+        "/format",
+        "/unit/dataset",
+        "/unit/strategy",
+        "/unit/seed",
+        "/trial",
+        "/config/n_components",
+        "/fit_seed",
+        "/status",
+        "/error",
+        "/fit_seconds",
+        "/reused",
+        "/metrics/val_auc",
+        "/metrics/test_auc",
+        "/metrics/val_ap",
+        "/metrics/test_ap",
+        "/metrics/threshold",
+        "/metrics/val_cost",
+        "/metrics/test_cost",
+        "/metrics/never_alarm_val_cost",
+        "/metrics/never_alarm_test_cost",
+        "/metrics/bic",
+        "/metrics/train_loglik",
+        "/context/run",
+        "/context/version",
+        "/context/data/sha256",
+        "/context/protocol/split",
+        "/context/protocol/split_seed",
+        "/context/protocol/cost_model",
+        "/context/protocol/fit",
     ] {
         assert!(
-            first.get(key).is_some(),
-            "trial record lacks `{key}`: {first}"
+            first.pointer(pointer).is_some(),
+            "trial record lacks `{pointer}`: {first}"
         );
     }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(first["context"]["run"], manifest["fingerprint"]);
+    assert_eq!(
+        first["context"]["data"]["sha256"],
+        manifest["datasets"][0]["sha256"]
+    );
 
-    let units: Vec<UnitRecord> = read_records(&out.join("units.jsonl")).unwrap();
+    let units: Vec<UnitRecord> = read_records(&out.join("units.jsonl"));
     assert_eq!(units.len(), 4);
     assert_eq!(report.summary.len(), 4);
     for row in &report.summary {
@@ -130,11 +159,11 @@ fn a_run_journals_every_trial_and_summarises_each_unit() {
         assert!(
             auc > 0.8,
             "{}: separable anomalies, val AUC {auc}",
-            row.strategy
+            row.unit.strategy
         );
         let best = trials
             .iter()
-            .filter(|r| r.strategy == row.strategy)
+            .filter(|r| r.unit.strategy == row.unit.strategy)
             .filter_map(|r| r.objective_value)
             .fold(f64::NEG_INFINITY, f64::max);
         assert_eq!(
@@ -160,7 +189,7 @@ fn grid_random_and_cfo_results_do_not_depend_on_the_number_of_threads() {
     for jobs in [1, 2] {
         let out = tmp.path().join(format!("jobs{jobs}"));
         execute(&cfg, &options(&out, jobs), &AtomicBool::new(false), &Silent).unwrap();
-        journals.push(essence(&read_records(&out.join("trials.jsonl")).unwrap()));
+        journals.push(essence(&read_records(&out.join("trials.jsonl"))));
     }
     assert_eq!(journals[0].len(), 3 * 3 * 2 * 2 + 10 + 12 + 12);
     assert_eq!(journals[0], journals[1]);
@@ -174,7 +203,7 @@ struct InterruptAfter<'a> {
 }
 
 impl Progress for InterruptAfter<'_> {
-    fn unit_started(&self, _: &str, _: &str, _: &Budget, _: usize) {}
+    fn unit_started(&self, _: &UnitKey, _: &Budget, _: usize) {}
     fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {
         if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
             self.flag.store(true, Ordering::SeqCst);
@@ -198,7 +227,7 @@ fn run_interrupted_after(
     };
     let first = execute(cfg, &options(dir, jobs), &flag, &stopper).unwrap();
     assert!(first.outcome.interrupted);
-    read_records(&dir.join("trials.jsonl")).unwrap()
+    read_records(&dir.join("trials.jsonl"))
 }
 
 fn resume_options(dir: &Path, jobs: usize) -> RunOptions {
@@ -210,7 +239,7 @@ fn resume_options(dir: &Path, jobs: usize) -> RunOptions {
 
 /// The [`essence`] of the journal in `dir`.
 fn journal_essence(dir: &Path) -> Vec<String> {
-    essence(&read_records(&dir.join("trials.jsonl")).unwrap())
+    essence(&read_records(&dir.join("trials.jsonl")))
 }
 
 #[test]
@@ -295,7 +324,7 @@ fn a_trial_cut_off_behind_a_finished_one_runs_again_and_nothing_twice() {
         &Silent,
     )
     .unwrap();
-    let records: Vec<TrialRecord> = read_records(&journal).unwrap();
+    let records: Vec<TrialRecord> = read_records(&journal);
     let mut trials: Vec<usize> = records.iter().map(|r| r.trial).collect();
     trials.sort_unstable();
     assert_eq!(trials, (0..20).collect::<Vec<_>>());
@@ -305,47 +334,131 @@ fn a_trial_cut_off_behind_a_finished_one_runs_again_and_nothing_twice() {
 }
 
 #[test]
-fn resuming_with_a_changed_config_is_refused_unless_forced() {
+fn resuming_with_a_changed_config_is_refused_unless_forced_into_a_new_generation() {
     let tmp = tempfile::tempdir().unwrap();
     let data = write_dataset(tmp.path(), 200);
     let out = tmp.path().join("out");
     let cfg = config(&data, "  - {kind: random, budget: {trials: 3}}\n");
     execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
+    let first: Vec<TrialRecord> = read_records(&out.join("trials.jsonl"));
     let changed = config(&data, "  - {kind: random, budget: {trials: 4}}\n");
     let resume = resume_options(&out, 1);
     let err = execute(&changed, &resume, &AtomicBool::new(false), &Silent).unwrap_err();
     assert!(matches!(err, RunError::ConfigChanged { .. }), "{err}");
-    assert!(err.to_string().contains("--force"));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("--force") && msg.contains("strategies[0].budget.trials"),
+        "{msg}"
+    );
     let forced = RunOptions {
         force: true,
         ..resume
     };
     execute(&changed, &forced, &AtomicBool::new(false), &Silent).unwrap();
-    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl")).unwrap();
-    assert_eq!(trials.len(), 4, "3 kept + 1 new");
+    // The old generation is kept whole; the new journal holds only the new run's records,
+    // the first three reused (same data, protocol, seed and configuration), one fitted.
+    let old: Vec<TrialRecord> = read_records(&out.join("generations/1/trials.jsonl"));
+    assert_eq!(old, first);
+    assert!(out.join("generations/1/run.json").exists());
+    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl"));
+    assert_eq!(trials.len(), 4);
+    assert_eq!(trials.iter().filter(|r| r.reused).count(), 3);
+    let run = &trials[0].context.run;
+    assert!(trials.iter().all(|r| &r.context.run == run));
+    assert_ne!(run, &first[0].context.run);
+    for (old, new) in first.iter().zip(&trials) {
+        assert_eq!(old.metrics, new.metrics);
+        assert_eq!(old.config, new.config);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(manifest["generation"], 2);
+}
+
+#[test]
+fn a_journal_without_its_manifest_is_not_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 200);
+    let out = tmp.path().join("out");
+    let cfg = config(&data, "  - {kind: random, budget: {trials: 3}}\n");
+    execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
+    std::fs::remove_file(out.join("run.json")).unwrap();
+    let err = execute(
+        &cfg,
+        &resume_options(&out, 1),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(matches!(err, RunError::NoManifest { .. }), "{err}");
+}
+
+#[test]
+fn changed_data_is_named_when_a_resume_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 200);
+    let out = tmp.path().join("out");
+    let cfg = config(&data, "  - {kind: random, budget: {trials: 3}}\n");
+    execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
+    let text = std::fs::read_to_string(&data).unwrap();
+    std::fs::write(&data, text.replacen("label\n", "label\n0.5,0.5,0.5,0\n", 1)).unwrap();
+    let err = execute(
+        &cfg,
+        &resume_options(&out, 1),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("dataset `blobs`: the data changed"), "{err}");
 }
 
 #[test]
 fn a_failed_fit_is_a_failed_trial_and_the_run_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = write_dataset(tmp.path(), 120);
+    // A constant feature makes a full covariance without regularisation singular.
+    let mut text = String::from("f0,f1,label\n");
+    for i in 0..120 {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            (i * 7 % 13) as f64,
+            1.0,
+            u8::from(i % 10 == 0)
+        ));
+    }
+    let data = tmp.path().join("flat.csv");
+    std::fs::write(&data, text).unwrap();
     let out = tmp.path().join("out");
-    // More components than training rows cannot be fitted; the other config can.
     let cfg = config(
         &data,
-        "  - {kind: fixed, configs: [{n_components: 500}, {n_components: 2}]}\n",
+        "  - {kind: fixed, configs: [{n_components: 2, reg_covar: 0.0}, {n_components: 2}]}\n",
     );
     let report = execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap();
-    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl")).unwrap();
+    let trials: Vec<TrialRecord> = read_records(&out.join("trials.jsonl"));
     assert_eq!(trials.len(), 2);
-    let failed = trials
-        .iter()
-        .find(|r| r.config.n_components == 500)
-        .unwrap();
+    let failed = trials.iter().find(|r| r.config.reg_covar == 0.0).unwrap();
     assert_eq!(serde_json::to_value(failed.status).unwrap(), "failed");
-    assert!(failed.error.as_deref().unwrap().contains("n_components"));
+    assert!(failed.error.is_some() && failed.metrics.is_none());
     assert_eq!(report.summary[0].failed, 1);
-    assert_eq!(report.summary[0].config().unwrap().n_components, 2);
+    assert_eq!(report.summary[0].config().unwrap().reg_covar, 1e-6);
+}
+
+#[test]
+fn more_components_than_fit_rows_are_refused_before_any_trial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 120);
+    let out = tmp.path().join("out");
+    let cfg = config(
+        &data,
+        "  - {kind: fixed, configs: [{n_components: 2}, {n_components: 500}]}\n",
+    );
+    let err = execute(&cfg, &options(&out, 1), &AtomicBool::new(false), &Silent).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("strategies[0].configs[1].n_components") && msg.contains("fit rows"),
+        "{msg}"
+    );
+    assert!(!out.join("trials.jsonl").exists());
 }
 
 #[test]

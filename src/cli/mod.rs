@@ -32,12 +32,36 @@ enum Command {
         /// The run directory (e.g. reports/quickstart).
         dir: PathBuf,
     },
+    /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
+    Export(ExportArgs),
     /// List the datasets of the registry.
     Datasets {
-        /// Registry file.
-        #[arg(long, default_value = "datasets/registry.yaml")]
-        registry: PathBuf,
+        /// Registry file (default: the one `run` finds: $GMMTUNE_REGISTRY, else
+        /// datasets/registry.yaml here or in a parent directory).
+        #[arg(long)]
+        registry: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The run directory.
+    dir: PathBuf,
+    /// Dataset of the unit.
+    #[arg(long)]
+    dataset: String,
+    /// Strategy of the unit.
+    #[arg(long)]
+    strategy: String,
+    /// Seed of the unit (needed when the run has several).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Where to write the model (JSON, as `gmmtune fit` writes).
+    #[arg(long)]
+    output: PathBuf,
+    /// Also write which part (train, validation, test) each row of the data file is in.
+    #[arg(long)]
+    parts: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +75,8 @@ struct RunArgs {
     /// Continue an interrupted run: finished trials are kept, the rest run.
     #[arg(long)]
     resume: bool,
-    /// Resume even if the config changed since the journal was written.
+    /// With --resume, when the directory holds another run (a changed config or data): keep
+    /// its results as an earlier generation (reused where identical) and start a new one.
     #[arg(long, requires = "resume")]
     force: bool,
     /// Worker threads (default: the config's `jobs`, else all cores).
@@ -138,6 +163,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fit(args) => fit::fit(args),
         Command::Score(args) => score::score(args),
         Command::Summarize { dir } => run::summarize(&dir),
-        Command::Datasets { registry } => run::list_datasets(&registry),
+        Command::Export(args) => run::export(args),
+        Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
     }
 }

@@ -1,14 +1,16 @@
-//! Progress display: one bar per dataset × strategy on a terminal, plain log lines otherwise,
-//! nothing with `--quiet`.
+//! Progress display: on a terminal, one overall bar (units done of total, trials, elapsed,
+//! ETA) and a line per running unit, which leaves the screen when the unit ends; plain log
+//! lines otherwise; nothing with `--quiet`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use gmmtune::config::Budget;
+use gmmtune::journal::{TrialRecord, UnitKey, UnitRecord};
 use gmmtune::search::driver::{Progress, Silent};
-use gmmtune::search::journal::{TrialRecord, UnitRecord};
+use gmmtune::search::Budget;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress sink that can be closed at the end of a run.
@@ -36,18 +38,29 @@ fn fmt_best(best: Option<f64>) -> String {
     best.map_or_else(|| "-".into(), |b| format!("{b:.4}"))
 }
 
+fn unit_label(unit: &UnitKey) -> String {
+    format!("{} / {} / seed {}", unit.dataset, unit.strategy, unit.seed)
+}
+
 /// Plain lines on standard error, one when a unit starts and one when it ends.
 struct LogLines;
 
 impl Progress for LogLines {
-    fn unit_started(&self, dataset: &str, strategy: &str, budget: &Budget, replayed: usize) {
+    fn run_started(&self, units: usize, done: usize) {
+        if done > 0 {
+            eprintln!("[run]   {units} unit(s) to run, {done} finished earlier");
+        }
+    }
+
+    fn unit_started(&self, unit: &UnitKey, budget: &Budget, replayed: usize) {
         let resumed = if replayed > 0 {
             format!(", {replayed} trial(s) from the journal")
         } else {
             String::new()
         };
         eprintln!(
-            "[start] {dataset} / {strategy} (budget: {} trials, {} s{resumed})",
+            "[start] {} (budget: {} trials, {} s{resumed})",
+            unit_label(unit),
             budget.trials.map_or("∞".into(), |t| t.to_string()),
             budget.time_s.map_or("∞".into(), |t| t.to_string())
         );
@@ -57,8 +70,11 @@ impl Progress for LogLines {
 
     fn unit_finished(&self, unit: &UnitRecord) {
         eprintln!(
-            "[done]  {} / {}: {} trials in {:.1} s ({:?})",
-            unit.dataset, unit.strategy, unit.trials, unit.elapsed_s, unit.reason
+            "[done]  {}: {} trials in {:.1} s ({})",
+            unit_label(&unit.unit),
+            unit.trials,
+            unit.elapsed_s,
+            unit.reason.as_str()
         );
     }
 }
@@ -67,32 +83,55 @@ impl Display for LogLines {
     fn finish(&self) {}
 }
 
-/// indicatif bars, one per unit.
+/// indicatif bars: the overall one, and one per running unit.
 struct Bars {
     multi: MultiProgress,
-    bars: Mutex<HashMap<(String, String), ProgressBar>>,
+    overall: ProgressBar,
+    trials: AtomicU64,
+    running: Mutex<HashMap<UnitKey, ProgressBar>>,
 }
 
 impl Bars {
     fn new() -> Bars {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(
+            ProgressStyle::with_template(
+                "units [{bar:30}] {pos}/{len}  {msg}  {elapsed_precise} elapsed, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        overall.enable_steady_tick(Duration::from_millis(250));
         Bars {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)),
-            bars: Mutex::new(HashMap::new()),
+            multi,
+            overall,
+            trials: AtomicU64::new(0),
+            running: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn set_trials_message(&self) {
+        self.overall
+            .set_message(format!("{} trials", self.trials.load(Ordering::Relaxed)));
     }
 }
 
 impl Progress for Bars {
-    fn unit_started(&self, dataset: &str, strategy: &str, budget: &Budget, replayed: usize) {
+    fn run_started(&self, units: usize, _done: usize) {
+        self.overall.set_length(units as u64);
+        self.set_trials_message();
+    }
+
+    fn unit_started(&self, unit: &UnitKey, budget: &Budget, replayed: usize) {
         let bar = match budget.trials {
             Some(n) => {
                 let bar = ProgressBar::new(n as u64);
                 bar.set_style(
                     ProgressStyle::with_template(
-                        "{prefix:<28} [{bar:24}] {pos:>4}/{len:<4} best {msg:<8} {elapsed_precise} eta {eta}",
+                        "  {prefix:.dim} {pos}/{len} trials, best {msg}, {elapsed}",
                     )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar
             }
@@ -100,42 +139,58 @@ impl Progress for Bars {
                 let bar = ProgressBar::new_spinner();
                 bar.set_style(
                     ProgressStyle::with_template(
-                        "{prefix:<28} {spinner} {pos:>4} trials  best {msg:<8} {elapsed_precise}",
+                        "  {prefix:.dim} {pos} trials, best {msg}, {elapsed}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                bar.enable_steady_tick(Duration::from_millis(200));
                 bar
             }
         };
         let bar = self.multi.add(bar);
-        bar.set_prefix(format!("{dataset} / {strategy}"));
+        bar.set_prefix(unit_label(unit));
         bar.set_position(replayed as u64);
         bar.set_message("-");
-        self.bars
+        self.running
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert((dataset.to_string(), strategy.to_string()), bar);
+            .insert(unit.clone(), bar);
     }
 
     fn trial_finished(&self, record: &TrialRecord, best: Option<f64>) {
-        let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(bar) = bars.get(&(record.dataset.clone(), record.strategy.clone())) {
+        self.trials.fetch_add(1, Ordering::Relaxed);
+        self.set_trials_message();
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bar) = running.get(&record.unit) {
             bar.inc(1);
             bar.set_message(fmt_best(best));
         }
     }
 
     fn unit_finished(&self, unit: &UnitRecord) {
-        let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(bar) = bars.get(&(unit.dataset.clone(), unit.strategy.clone())) {
-            bar.finish();
+        if let Some(bar) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&unit.unit)
+        {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
         }
+        self.overall.inc(1);
     }
 }
 
 impl Display for Bars {
     fn finish(&self) {
+        for (_, bar) in self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+        {
+            bar.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
         let _ = self.multi.clear();
     }
 }

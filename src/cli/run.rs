@@ -1,4 +1,4 @@
-//! `gmmtune run`, `gmmtune summarize` and `gmmtune datasets`.
+//! `gmmtune run`, `gmmtune summarize`, `gmmtune export` and `gmmtune datasets`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,14 +10,10 @@ use anyhow::Context;
 use gmmtune::config::RunConfig;
 use gmmtune::data::Registry;
 use gmmtune::report::summary::SummaryRow;
-use gmmtune::run::{
-    execute_prepared, jobs, load_datasets, open_run_dir, strategy_names,
-    write_summary_from_journal, RunOptions,
-};
-use gmmtune::search::journal::{read_records, TrialRecord, TRIALS_FILE};
+use gmmtune::run::{export_selected, jobs, prepare_run, run_prepared, write_summary, RunOptions};
 
 use super::progress::make_progress;
-use super::RunArgs;
+use super::{ExportArgs, RunArgs};
 
 /// Exit code of an interrupted run (128 + SIGINT), as shells use.
 const INTERRUPTED: u8 = 130;
@@ -73,66 +69,59 @@ fn print_resume_hint(options: &RunOptions) {
     );
 }
 
-/// Runs one config; `false` when it was interrupted.
+/// Runs one config; `false` when it was interrupted. The run's work goes on in a thread; this
+/// thread alone writes the summary, when that thread returns or, after Ctrl-C, at once (trials
+/// still running are abandoned; the journal holds every finished one).
 fn run_one(
     config: RunConfig,
     options: RunOptions,
     quiet: bool,
     interrupt: &Arc<AtomicBool>,
 ) -> anyhow::Result<bool> {
-    let datasets = load_datasets(&config)?;
-    let dir = open_run_dir(&config, &options)?;
     let jobs = jobs(&config, &options);
-    let dataset_order: Vec<String> = datasets.iter().map(|d| d.name.clone()).collect();
-    let strategy_order = strategy_names(&config);
+    let prepared = prepare_run(config, &options)?;
+    let dir = prepared.dir().to_path_buf();
     if !quiet {
+        let c = &prepared.config;
         eprintln!(
-            "run `{}`: {} dataset(s) × {} strateg{} on {jobs} thread(s) -> {}",
-            config.name,
-            datasets.len(),
-            config.strategies.len(),
-            if config.strategies.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            },
+            "run `{}`: {} dataset(s) × {} seed(s) × {} strateg{} on {jobs} thread(s) -> {}",
+            c.name,
+            c.datasets.len(),
+            c.seeds.len(),
+            c.strategies.len(),
+            if c.strategies.len() == 1 { "y" } else { "ies" },
             dir.display()
         );
+        if let Some(registry) = &prepared.plan.registry {
+            eprintln!("registry: {}", registry.display());
+        }
+        for note in prepared
+            .plan
+            .datasets
+            .iter()
+            .filter_map(|d| d.note.as_ref())
+            .chain(&prepared.opened.notes)
+        {
+            eprintln!("note: {note}");
+        }
     }
     let (sender, receiver) = mpsc::channel();
     let worker_interrupt = Arc::clone(interrupt);
-    let worker_dir = dir.clone();
     let handle = std::thread::spawn(move || {
         let progress = make_progress(quiet);
-        let result = execute_prepared(
-            &config,
-            &datasets,
-            &worker_dir,
-            jobs,
-            &worker_interrupt,
-            progress.as_ref(),
-        );
+        let result = run_prepared(&prepared, jobs, &worker_interrupt, progress.as_ref());
         progress.finish();
         let _ = sender.send(result);
     });
-    loop {
+    let interrupted = loop {
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(result) => {
                 let _ = handle.join();
-                let report = result?;
-                print_summary(&report.summary, &report.dir);
                 // The driver may see the interrupt and stop before this loop does.
-                if report.outcome.interrupted {
-                    print_resume_hint(&options);
-                }
-                return Ok(!report.outcome.interrupted);
+                break result?.interrupted;
             }
             Err(mpsc::RecvTimeoutError::Timeout) if interrupt.load(Ordering::SeqCst) => {
-                // Running trials are abandoned; the journal holds every finished one.
-                let rows = write_summary_from_journal(&dir, &dataset_order, &strategy_order)?;
-                print_summary(&rows, &dir);
-                print_resume_hint(&options);
-                return Ok(false);
+                break true;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -143,18 +132,32 @@ fn run_one(
                 );
             }
         }
+    };
+    let (rows, warnings) = write_summary(&dir)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
+    print_summary(&rows, &dir);
+    if interrupted {
+        print_resume_hint(&options);
+    }
+    Ok(!interrupted)
 }
 
 fn fmt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
 }
 
+fn fmt_cost(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
 fn print_summary(rows: &[SummaryRow], dir: &Path) {
     println!(
-        "{:<18} {:<10} {:>6} {:>4} {:>4} {:<10} {:>9} {:<16} {:>8} {:>8} {:>10} {:>10}",
+        "{:<18} {:<16} {:>4} {:>6} {:>4} {:>4} {:<10} {:>9} {:<16} {:>8} {:>8} {:>10} {:>10}",
         "dataset",
         "strategy",
+        "seed",
         "trials",
         "fail",
         "K",
@@ -167,18 +170,20 @@ fn print_summary(rows: &[SummaryRow], dir: &Path) {
         "test_cost"
     );
     for row in rows {
+        let u = &row.unit;
         let Some(sel) = &row.selected else {
             println!(
-                "{:<18} {:<10} {:>6} {:>4}  (no successful trial)",
-                row.dataset, row.strategy, row.trials, row.failed
+                "{:<18} {:<16} {:>4} {:>6} {:>4}  (no successful trial)",
+                u.dataset, u.strategy, u.seed, row.trials, row.failed
             );
             continue;
         };
         let m = sel.metrics.clone().unwrap_or_default();
         println!(
-            "{:<18} {:<10} {:>6} {:>4} {:>4} {:<10} {:>9.1e} {:<16} {:>8} {:>8} {:>10} {:>10}",
-            row.dataset,
-            row.strategy,
+            "{:<18} {:<16} {:>4} {:>6} {:>4} {:>4} {:<10} {:>9.1e} {:<16} {:>8} {:>8} {:>10} {:>10}",
+            u.dataset,
+            u.strategy,
+            u.seed,
             row.trials,
             row.failed,
             sel.config.n_components,
@@ -187,29 +192,107 @@ fn print_summary(rows: &[SummaryRow], dir: &Path) {
             sel.config.init.as_str(),
             fmt(m.val_auc),
             fmt(m.test_auc),
-            m.val_cost,
-            m.test_cost
+            fmt_cost(m.val_cost),
+            fmt_cost(m.test_cost)
         );
     }
     println!("results: {}", dir.display());
 }
 
 pub fn summarize(dir: &Path) -> anyhow::Result<ExitCode> {
-    let trials: Vec<TrialRecord> = read_records(&dir.join(TRIALS_FILE))?;
-    if trials.is_empty() {
+    let (rows, warnings) = write_summary(dir)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    if rows.is_empty() {
         anyhow::bail!(
-            "{} holds no trials ({} is missing or empty)",
-            dir.display(),
-            TRIALS_FILE
+            "{} holds no trials yet (its journal is empty)",
+            dir.display()
         );
     }
-    let rows = write_summary_from_journal(dir, &[], &[])?;
     print_summary(&rows, dir);
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn list_datasets(registry: &Path) -> anyhow::Result<ExitCode> {
-    let registry = Registry::load(registry)?;
+pub fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let exported = export_selected(&args.dir, &args.dataset, &args.strategy, args.seed)?;
+    exported.model.save(&args.output)?;
+    let r = &exported.record;
+    let m = &exported.metrics;
+    eprintln!(
+        "{}: trial {} ({}) rebuilt with fit seed {}; it measures as journaled: val AUC {}, test AUC {}, val cost {}, test cost {}",
+        r.unit,
+        r.trial,
+        r.config,
+        r.fit_seed,
+        fmt(m.val_auc),
+        fmt(m.test_auc),
+        fmt_cost(m.val_cost),
+        fmt_cost(m.test_cost)
+    );
+    if let Some(parts) = &args.parts {
+        write_parts(parts, &exported.prepared)?;
+        eprintln!("rows by part written to {}", parts.display());
+    }
+    eprintln!(
+        "model written to {} (score rows with `gmmtune score --model {}`; its standardiser is the run's)",
+        args.output.display(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `row,part,anomaly` for every row of the split, in row order.
+fn write_parts(path: &Path, prepared: &gmmtune::data::Prepared) -> anyhow::Result<()> {
+    let mut rows: Vec<(usize, &str, bool)> = Vec::new();
+    for (name, part) in [
+        ("train", &prepared.train),
+        ("validation", &prepared.validation),
+        ("test", &prepared.test),
+    ] {
+        rows.extend(
+            part.rows
+                .iter()
+                .zip(&part.labels)
+                .map(|(&r, &l)| (r, name, l)),
+        );
+    }
+    rows.sort();
+    let mut writer =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    writer.write_record(["row", "part", "anomaly"])?;
+    for (row, part, label) in rows {
+        writer.write_record([
+            row.to_string(),
+            part.to_string(),
+            u8::from(label).to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+pub fn list_datasets(registry: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let path = match registry {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            match Registry::discover(&[cwd]) {
+                (Some(p), _) => p,
+                (None, tried) => anyhow::bail!(
+                    "no dataset registry found (looked for {}); pass --registry FILE or set GMMTUNE_REGISTRY",
+                    tried
+                        .iter()
+                        .take(4)
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    let registry = Registry::load(&path)?;
+    println!("registry: {}", path.display());
     println!(
         "{:<18} {:>8} {:>8} {:>9}  {:<8} {:<18}",
         "name", "rows", "features", "anomaly%", "ordered", "family"

@@ -88,14 +88,19 @@ pub struct Prepared {
     pub test: Part,
     /// Mean and scale fitted on the unstandardised fit rows and applied to every part.
     pub standardizer: Standardizer,
+    /// Whether the table had labels. Without them every `labels` entry is `false` and only
+    /// label-free figures (BIC, log-likelihoods) mean anything.
+    pub labelled: bool,
 }
 
 /// Splits `table` by `protocol.split`, fits a [`Standardizer`] on the fit rows (train normal rows
 /// for [`TrainOn::Normal`], all train rows for [`TrainOn::All`]) and standardises every part.
 ///
-/// `seed` drives the stratified shuffle (ignored by the other methods). Fails when the table has
-/// no labels, the split does not fit the table, a part is empty, or there is nothing to fit on.
-/// A validation or test part without anomalies is not an error.
+/// `seed` drives the stratified shuffle (ignored by the other methods). A table without labels
+/// is prepared as if every row were normal (so the model is fitted on every train row) and the
+/// result is marked `labelled: false`. Fails when the split does not fit the table, a part is
+/// empty, or there is nothing to fit on. A validation or test part without anomalies is not an
+/// error.
 ///
 /// ```
 /// use gmmtune::data::{prepare, Protocol, SplitMethod, Table, TrainOn};
@@ -123,13 +128,16 @@ pub fn prepare(
     protocol: &Protocol,
     seed: u64,
 ) -> Result<Prepared, DataError> {
-    let labels = table
-        .labels
-        .as_deref()
-        .ok_or_else(|| DataError::MissingLabels {
-            dataset: name.to_owned(),
-            source_path: table.source.clone(),
-        })?;
+    // Without labels every row counts as normal: the split is a seeded shuffle, the model is
+    // fitted on every train row, and the label-based figures are left out by the caller.
+    let unlabelled;
+    let labels = match table.labels.as_deref() {
+        Some(labels) => labels,
+        None => {
+            unlabelled = vec![false; table.n_rows()];
+            &unlabelled
+        }
+    };
     let rows = table.n_rows();
     check_table(table, labels, name)?;
     let indices =
@@ -181,6 +189,7 @@ pub fn prepare(
         validation: part(validation)?,
         test: part(test)?,
         standardizer,
+        labelled: table.labels.is_some(),
     })
 }
 
@@ -381,13 +390,15 @@ mod tests {
     }
 
     #[test]
-    fn unlabelled_tables_are_rejected() {
+    fn unlabelled_tables_fit_on_every_train_row() {
         let mut t = table(10, |_| false);
         t.labels = None;
-        let msg = prepare(&t, "toy", &Protocol::default(), 0)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("has no labels"), "{msg}");
+        let p = prepare(&t, "toy", &Protocol::default(), 0).unwrap();
+        assert!(!p.labelled);
+        assert_eq!(p.fit_rows.nrows(), p.train.len());
+        assert!(p.validation.labels.iter().all(|&a| !a));
+        let labelled = prepare(&table(10, |_| false), "toy", &Protocol::default(), 0).unwrap();
+        assert!(labelled.labelled);
     }
 
     #[test]

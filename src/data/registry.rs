@@ -21,7 +21,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
+use super::split::SplitMethod;
 use super::table::{read_table, ReadOptions, Table};
+
+/// Where a registry is looked for, relative to a directory: `datasets/registry.yaml`.
+pub const REGISTRY_RELATIVE_PATH: &str = "datasets/registry.yaml";
+
+/// Environment variable naming a registry file to use when a config names none.
+pub const REGISTRY_ENV: &str = "GMMTUNE_REGISTRY";
 
 fn default_label_column() -> String {
     "label".to_owned()
@@ -44,6 +51,10 @@ pub struct DatasetEntry {
     /// `true` for time series, whose rows must stay in order (use an ordered split).
     #[serde(default)]
     pub ordered: bool,
+    /// The dataset's own split (a time series' course protocol), used whenever a run's split
+    /// would shuffle its rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitMethod>,
     /// Number of data rows.
     pub rows: usize,
     /// Number of feature columns (all columns but the label and the excluded ones).
@@ -140,6 +151,16 @@ impl Registry {
             if entry.label_column.trim().is_empty() {
                 return Err(problem("label_column is empty"));
             }
+            if let Some(split) = &entry.split {
+                if let Err(e) = split.check() {
+                    return Err(problem(&format!("split: {e}")));
+                }
+                if entry.ordered && matches!(split, SplitMethod::Stratified { .. }) {
+                    return Err(problem(
+                        "a time series (ordered: true) cannot have a stratified split",
+                    ));
+                }
+            }
         }
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Registry {
@@ -147,6 +168,40 @@ impl Registry {
             base_dir,
             entries: file.datasets,
         })
+    }
+
+    /// Finds the registry to use when a config names none: the file named by
+    /// `$GMMTUNE_REGISTRY`; else `datasets/registry.yaml` in each of `start_dirs` or one of
+    /// their parent directories (the nearest first); else the registry of the source tree this
+    /// gmmtune was built from, if it is still there. Returns the path and the places tried.
+    ///
+    /// ```
+    /// use gmmtune::data::Registry;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir_all(dir.path().join("datasets")).unwrap();
+    /// std::fs::write(dir.path().join("datasets/registry.yaml"), "datasets: []\n").unwrap();
+    /// let deep = dir.path().join("configs/mine");
+    /// std::fs::create_dir_all(&deep).unwrap();
+    /// let (found, _) = Registry::discover(&[deep]);
+    /// assert_eq!(found.unwrap(), dir.path().join("datasets/registry.yaml"));
+    /// ```
+    pub fn discover(start_dirs: &[PathBuf]) -> (Option<PathBuf>, Vec<PathBuf>) {
+        let mut tried = Vec::new();
+        if let Some(path) = std::env::var_os(REGISTRY_ENV).filter(|p| !p.is_empty()) {
+            return (Some(PathBuf::from(path)), tried);
+        }
+        let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+        for start in start_dirs.iter().chain(std::iter::once(&built_from)) {
+            let start = std::path::absolute(start).unwrap_or_else(|_| start.clone());
+            for dir in start.ancestors() {
+                let candidate = dir.join(REGISTRY_RELATIVE_PATH);
+                if candidate.is_file() {
+                    return (Some(candidate), tried);
+                }
+                tried.push(candidate);
+            }
+        }
+        (None, tried)
     }
 
     /// The registry file's path, as given.

@@ -95,6 +95,12 @@ impl ThresholdSearch {
             if n == 0 {
                 return Err(EvalError::EmptyLinspace);
             }
+            if n > MAX_LINSPACE_POINTS {
+                return Err(EvalError::TooManyLinspacePoints {
+                    n,
+                    max: MAX_LINSPACE_POINTS,
+                });
+            }
             if !(high - low).is_finite() {
                 return Err(EvalError::LinspaceSpanTooWide { low, high });
             }
@@ -102,6 +108,9 @@ impl ThresholdSearch {
         Ok(())
     }
 }
+
+/// The most points a linspace threshold grid may have (every trial scores each of them).
+pub const MAX_LINSPACE_POINTS: usize = 1_000_000;
 
 /// The threshold a search picked, with its cost and counts on the data it was chosen on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

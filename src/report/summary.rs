@@ -7,8 +7,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::search::journal::{StopReason, TrialRecord, TrialStatus, UnitRecord};
-use crate::search::{GmmConfig, Objective};
+use crate::eval::Objective;
+use crate::gmm_config::GmmConfig;
+use crate::journal::{RunJournal, StopReason, TrialRecord, TrialStatus, UnitKey};
 
 /// Errors writing a summary.
 #[derive(Debug, Error)]
@@ -18,13 +19,11 @@ pub enum SummaryError {
     Write { path: String, message: String },
 }
 
-/// The summary of one dataset × strategy unit.
+/// The summary of one unit (dataset × strategy × seed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
-    /// Dataset name.
-    pub dataset: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// The unit.
+    pub unit: UnitKey,
     /// Objective the strategy optimised.
     pub objective: Objective,
     /// Trials run.
@@ -50,38 +49,37 @@ impl SummaryRow {
     }
 }
 
-/// Selects, for each unit in the journal, the best trial by its objective.
+/// Selects, for each unit in the journal, the best trial by its objective (the earliest among
+/// equals).
 ///
-/// Units are ordered by `dataset_order` then `strategy_order` (names not listed come last, in
-/// name order), so the summary of a run follows its config.
+/// Units are ordered by `dataset_order`, then seed, then `strategy_order` (names not listed
+/// come last, in name order), so the summary of a run follows its config.
 pub fn summarise(
-    trials: &[TrialRecord],
-    units: &[UnitRecord],
+    journal: &RunJournal,
     dataset_order: &[String],
     strategy_order: &[String],
 ) -> Vec<SummaryRow> {
     let rank =
         |order: &[String], name: &str| order.iter().position(|n| n == name).unwrap_or(usize::MAX);
-    let mut groups: BTreeMap<(usize, String, usize, String), Vec<&TrialRecord>> = BTreeMap::new();
-    for r in trials {
-        groups
-            .entry((
-                rank(dataset_order, &r.dataset),
-                r.dataset.clone(),
-                rank(strategy_order, &r.strategy),
-                r.strategy.clone(),
-            ))
-            .or_default()
-            .push(r);
+    let mut groups: BTreeMap<(usize, String, u64, usize, String), Vec<&TrialRecord>> =
+        BTreeMap::new();
+    for (unit, records) in journal.trials_by_unit() {
+        groups.insert(
+            (
+                rank(dataset_order, &unit.dataset),
+                unit.dataset.clone(),
+                unit.seed,
+                rank(strategy_order, &unit.strategy),
+                unit.strategy.clone(),
+            ),
+            records,
+        );
     }
     groups
         .into_values()
         .map(|records| {
             let first = records[0];
-            let unit = units
-                .iter()
-                .rev()
-                .find(|u| u.dataset == first.dataset && u.strategy == first.strategy);
+            let unit = journal.unit(&first.unit);
             let objective = first.objective;
             let selected = records
                 .iter()
@@ -90,8 +88,7 @@ pub fn summarise(
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.trial.cmp(&b.1.trial)))
                 .map(|(_, r)| r.clone());
             SummaryRow {
-                dataset: first.dataset.clone(),
-                strategy: first.strategy.clone(),
+                unit: first.unit.clone(),
                 objective,
                 trials: records.len(),
                 failed: records
@@ -116,9 +113,10 @@ fn fmt_opt(v: Option<f64>) -> String {
 }
 
 /// Column names of `summary.csv`.
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 30] = [
     "dataset",
     "strategy",
+    "seed",
     "objective",
     "trials",
     "failed",
@@ -151,28 +149,23 @@ pub const CSV_COLUMNS: [&str; 29] = [
 /// One `summary.csv` row, in [`CSV_COLUMNS`] order.
 pub fn csv_row(row: &SummaryRow) -> Vec<String> {
     let mut out = vec![
-        row.dataset.clone(),
-        row.strategy.clone(),
+        row.unit.dataset.clone(),
+        row.unit.strategy.clone(),
+        row.unit.seed.to_string(),
         row.objective.as_str().to_string(),
         row.trials.to_string(),
         row.failed.to_string(),
         format!("{:.6}", row.fit_seconds),
         format!("{:.6}", row.elapsed_s),
         row.stop_reason
-            .map(|r| {
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            })
-            .unwrap_or_else(|| "unfinished".into()),
+            .map_or("unfinished", StopReason::as_str)
+            .to_string(),
         format!("{:.6}", row.time_overshoot_s),
     ];
     match &row.selected {
         Some(r) => {
             let m = r.metrics.clone().unwrap_or_default();
-            let ratio =
-                (m.never_alarm_test_cost > 0.0).then(|| m.test_cost / m.never_alarm_test_cost);
+            let ratio = m.test_cost_ratio();
             out.extend([
                 r.trial.to_string(),
                 r.config.n_components.to_string(),
@@ -184,12 +177,12 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
                 fmt_opt(m.test_auc),
                 fmt_opt(m.val_ap),
                 fmt_opt(m.test_ap),
-                m.threshold.to_string(),
-                m.train_cost.to_string(),
-                m.val_cost.to_string(),
-                m.test_cost.to_string(),
-                m.never_alarm_val_cost.to_string(),
-                m.never_alarm_test_cost.to_string(),
+                fmt_opt(m.threshold),
+                fmt_opt(m.train_cost),
+                fmt_opt(m.val_cost),
+                fmt_opt(m.test_cost),
+                fmt_opt(m.never_alarm_val_cost),
+                fmt_opt(m.never_alarm_test_cost),
                 fmt_opt(ratio),
                 m.bic.to_string(),
                 m.train_loglik.to_string(),
@@ -205,7 +198,7 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
 }
 
 /// Writes `summary.json` and `summary.csv` into `dir`.
-pub fn write_summary(dir: &Path, rows: &[SummaryRow]) -> Result<(), SummaryError> {
+pub fn write_summary_files(dir: &Path, rows: &[SummaryRow]) -> Result<(), SummaryError> {
     let err = |path: &Path, message: String| SummaryError::Write {
         path: path.display().to_string(),
         message,
@@ -231,46 +224,27 @@ pub fn write_summary(dir: &Path, rows: &[SummaryRow]) -> Result<(), SummaryError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gmm::{CovarianceType, InitMethod};
-    use crate::search::trial::TrialMetrics;
+    use crate::journal::testing;
 
-    fn record(trial: usize, auc: Option<f64>, status: TrialStatus) -> TrialRecord {
-        TrialRecord {
-            dataset: "d".into(),
-            strategy: "s".into(),
-            trial,
-            config: GmmConfig {
-                n_components: trial + 1,
-                covariance_type: CovarianceType::Full,
-                reg_covar: 1e-6,
-                init: InitMethod::KMeans,
-            },
-            seed: 0,
-            status,
-            error: None,
-            objective: Objective::ValAuc,
-            objective_value: auc,
-            fit_seconds: 1.0,
-            elapsed_s: trial as f64,
-            metrics: (status == TrialStatus::Ok).then(|| TrialMetrics {
-                val_auc: auc,
-                test_cost: 5.0,
-                never_alarm_test_cost: 10.0,
-                ..TrialMetrics::default()
-            }),
+    fn journal(trials: Vec<TrialRecord>) -> RunJournal {
+        RunJournal {
+            trials,
+            ..RunJournal::default()
         }
     }
 
     #[test]
     fn selects_the_best_objective_and_the_earliest_among_equals() {
+        let mut not_measured = testing::trial("d", "s", 4, Some(0.0));
+        not_measured.objective_value = None;
         let trials = vec![
-            record(0, Some(0.7), TrialStatus::Ok),
-            record(1, Some(0.9), TrialStatus::Ok),
-            record(2, None, TrialStatus::Failed),
-            record(3, Some(0.9), TrialStatus::Ok),
-            record(4, None, TrialStatus::Ok),
+            testing::trial("d", "s", 0, Some(0.7)),
+            testing::trial("d", "s", 1, Some(0.9)),
+            testing::trial("d", "s", 2, None),
+            testing::trial("d", "s", 3, Some(0.9)),
+            not_measured,
         ];
-        let rows = summarise(&trials, &[], &[], &[]);
+        let rows = summarise(&journal(trials), &[], &[]);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].selected.as_ref().unwrap().trial, 1);
         assert_eq!(rows[0].trials, 5);
@@ -281,21 +255,27 @@ mod tests {
 
     #[test]
     fn order_follows_the_config_and_csv_rows_are_complete() {
-        let mut a = record(0, Some(0.5), TrialStatus::Ok);
-        a.dataset = "zeta".into();
-        let mut b = record(0, None, TrialStatus::Failed);
-        b.dataset = "alpha".into();
-        let rows = summarise(&[b, a], &[], &["zeta".into(), "alpha".into()], &[]);
-        assert_eq!(rows[0].dataset, "zeta");
-        assert_eq!(rows[1].dataset, "alpha");
-        assert!(rows[1].selected.is_none());
+        let a = testing::trial("zeta", "s", 0, Some(0.5));
+        let b = testing::trial("alpha", "s", 0, None);
+        let mut later_seed = testing::trial("zeta", "s", 0, Some(0.6));
+        later_seed.unit.seed = 3;
+        let mut j = journal(vec![b, later_seed, a]);
+        j.units.push(testing::unit("zeta", "s", 1));
+        let rows = summarise(&j, &["zeta".into(), "alpha".into()], &[]);
+        let keys: Vec<(&str, u64)> = rows
+            .iter()
+            .map(|r| (r.unit.dataset.as_str(), r.unit.seed))
+            .collect();
+        assert_eq!(keys, [("zeta", 0), ("zeta", 3), ("alpha", 0)]);
+        assert_eq!(rows[0].stop_reason, Some(StopReason::TrialBudget));
+        assert!(rows[2].selected.is_none());
         for row in &rows {
             assert_eq!(csv_row(row).len(), CSV_COLUMNS.len());
         }
-        let ratio_col = CSV_COLUMNS
-            .iter()
-            .position(|c| *c == "test_cost_ratio")
-            .unwrap();
-        assert_eq!(csv_row(&rows[0])[ratio_col], "0.5");
+        let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+        assert_eq!(csv_row(&rows[0])[column("test_cost_ratio")], "0.5");
+        assert_eq!(csv_row(&rows[1])[column("seed")], "3");
+        assert_eq!(csv_row(&rows[0])[column("stop_reason")], "trial_budget");
+        assert_eq!(csv_row(&rows[1])[column("stop_reason")], "unfinished");
     }
 }

@@ -1,16 +1,26 @@
-//! The search driver: runs every unit (dataset × strategy) of a run under its budget, in
-//! parallel, journals each trial as it finishes, and resumes from the journal.
+//! The search driver: runs units (a strategy on one dataset under one seed) under their
+//! budgets, journals each trial as it finishes, and resumes from the journal.
 //!
-//! A unit replays its journaled trials through its strategy (asking for each configuration and
-//! telling the recorded result without fitting again), then runs live. Grid, random and fixed
-//! strategies ([`Concurrency::Independent`]) run a trial on every worker as it frees up. CFO
-//! ([`Concurrency::InOrder`]) keeps its `concurrent_trials` proposals in flight (as far as
-//! `jobs` allows) and tells their results in the order asked; right after telling trial `t` it
-//! asks for trial `t + n`. A trial that finishes before an older one waits for it, so the
-//! sequence of asks and tells, and the path, does not depend on `jobs` or on timing.
-//! Every trial's seed derives from the run seed, the dataset and the trial index, so grid and
-//! random results do not depend on `jobs` either. Each trial is journaled as soon as it
-//! finishes.
+//! **Scheduling.** Units of one dataset and seed form a group and run one after another, in
+//! the order given; groups run in parallel. Units with a time budget get the pool to
+//! themselves: they run one at a time once the others are done (see [`Budget`]).
+//!
+//! **Trials.** Grid, random and fixed strategies ([`Concurrency::Independent`]) run a trial on
+//! every worker as it frees up. CFO ([`Concurrency::InOrder`]) keeps its `concurrent_trials`
+//! proposals in flight (as far as `jobs` allows) and tells their results in the order asked;
+//! right after telling trial `t` it asks for trial `t + n`. A trial that finishes before an
+//! older one waits for it, so the sequence of asks and tells, and the path, does not depend on
+//! `jobs` or on timing.
+//!
+//! **Seeds and reuse.** A trial's fit seed derives from the unit's seed, the dataset and the
+//! configuration ([`fit_seed`]), so a configuration measures the same whichever strategy
+//! proposes it, and the same whatever `jobs` is. A configuration already measured on the
+//! dataset under the same seed and protocol (by an earlier unit of the group, or in an earlier
+//! generation of the journal) is not fitted again: its result is journaled again, marked
+//! `reused`.
+//!
+//! **Resume.** A unit replays its journaled trials through its strategy (asking for each
+//! configuration and telling the recorded result without fitting again), then runs live.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,15 +29,18 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use crate::config::{Budget, RunConfig, StrategyEntry};
 use crate::data::Prepared;
-
-use super::journal::{
-    JournalError, JournalWriter, StopReason, TrialRecord, TrialStatus, UnitRecord,
+use crate::journal::{
+    JournalError, JournalWriter, RecordContext, StopReason, TrialMetrics, TrialRecord, TrialStatus,
+    UnitKey, UnitRecord, JOURNAL_FORMAT,
 };
-use super::seed::derive_seed;
+
+use super::seed::{derive_seed, stable_hash};
 use super::trial::{run_trial, TrialSettings};
-use super::{build_strategy, Concurrency, GmmConfig, SearchError, Strategy};
+use super::{
+    build_strategy, Budget, Concurrency, GmmConfig, Objective, SearchError, SearchSpace, Strategy,
+    StrategySpec,
+};
 
 /// Errors that stop a run (a failed trial does not: it is journaled as `failed`).
 #[derive(Debug, Error)]
@@ -38,7 +51,9 @@ pub enum DriverError {
     /// A strategy could not be built.
     #[error("strategy `{strategy}`: {source}")]
     Strategy {
+        /// The strategy's name.
         strategy: String,
+        /// Why.
         #[source]
         source: SearchError,
     },
@@ -46,8 +61,10 @@ pub enum DriverError {
 
 /// What the driver reports while it runs (progress bars, log lines).
 pub trait Progress: Sync {
+    /// The run starts: `units` will run now, `done` finished in an earlier run.
+    fn run_started(&self, _units: usize, _done: usize) {}
     /// A unit starts (after its replay); `replayed` trials came from the journal.
-    fn unit_started(&self, dataset: &str, strategy: &str, budget: &Budget, replayed: usize);
+    fn unit_started(&self, unit: &UnitKey, budget: &Budget, replayed: usize);
     /// A trial finished; `best` is the unit's best objective value so far.
     fn trial_finished(&self, record: &TrialRecord, best: Option<f64>);
     /// A unit finished.
@@ -59,21 +76,47 @@ pub trait Progress: Sync {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn unit_started(&self, _: &str, _: &str, _: &Budget, _: usize) {}
+    fn unit_started(&self, _: &UnitKey, _: &Budget, _: usize) {}
     fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {}
     fn unit_finished(&self, _: &UnitRecord) {}
 }
 
-/// The journals a run writes and what earlier runs left in them.
+/// One unit to run: a strategy searching one prepared dataset under one seed.
+#[derive(Debug, Clone)]
+pub struct UnitTask<'a> {
+    /// Dataset, strategy and seed.
+    pub key: UnitKey,
+    /// The prepared dataset (split and standardised under the unit's seed).
+    pub data: &'a Prepared,
+    /// The strategy.
+    pub strategy: &'a StrategySpec,
+    /// The space it searches.
+    pub space: &'a SearchSpace,
+    /// Its budget.
+    pub budget: Budget,
+    /// What it optimises.
+    pub objective: Objective,
+    /// How each trial is fitted and measured.
+    pub settings: TrialSettings,
+    /// Seed of the strategy's own random choices.
+    pub strategy_seed: u64,
+    /// What its records are measured under (written into each record).
+    pub context: RecordContext,
+}
+
+/// The journals a run writes and what is already in them.
 pub struct RunJournals<'a> {
     /// Appends trial records.
     pub trials: &'a JournalWriter,
     /// Appends unit records.
     pub units: &'a JournalWriter,
-    /// Trials already journaled (empty for a fresh run).
+    /// Trials already journaled by this run (empty for a fresh run).
     pub previous_trials: Vec<TrialRecord>,
-    /// Units already finished (empty for a fresh run).
+    /// Units this run already finished.
     pub previous_units: Vec<UnitRecord>,
+    /// Trials of earlier generations of the journal: their results are reused where the data,
+    /// protocol, seed and configuration are the same, never replayed as this run's own.
+    pub reusable: Vec<TrialRecord>,
 }
 
 /// How a run ended.
@@ -85,74 +128,173 @@ pub struct RunOutcome {
     pub interrupted: bool,
 }
 
-/// Seed of trial `index` on `dataset`.
-pub fn trial_seed(run_seed: u64, dataset: &str, index: usize) -> u64 {
-    derive_seed(run_seed, &["trial", dataset], index as u64)
+/// Seed of the fit of `config` on `dataset` in a unit of seed `unit_seed`: the same whichever
+/// strategy proposes the configuration, so equal configurations give equal results.
+///
+/// ```
+/// use gmmtune::search::driver::fit_seed;
+/// use gmmtune::search::GmmConfig;
+/// let c = GmmConfig::default();
+/// assert_eq!(fit_seed(0, "wbc", &c), fit_seed(0, "wbc", &c));
+/// assert_ne!(fit_seed(0, "wbc", &c), fit_seed(1, "wbc", &c));
+/// ```
+pub fn fit_seed(unit_seed: u64, dataset: &str, config: &GmmConfig) -> u64 {
+    derive_seed(
+        unit_seed,
+        &["fit", dataset],
+        stable_hash(&config.signature()),
+    )
 }
 
-/// Seed of the strategy `strategy` on `dataset`.
-pub fn strategy_seed(run_seed: u64, dataset: &str, strategy: &str) -> u64 {
-    derive_seed(run_seed, &["strategy", dataset, strategy], 0)
+/// Seed of the strategy `strategy` on `dataset` in a unit of seed `unit_seed`.
+pub fn strategy_seed(unit_seed: u64, dataset: &str, strategy: &str) -> u64 {
+    derive_seed(unit_seed, &["strategy", dataset, strategy], 0)
 }
 
-fn settings_for(config: &RunConfig, entry: &StrategyEntry) -> TrialSettings {
-    TrialSettings {
-        fit: config.fit,
-        cost_model: config.cost_model,
-        threshold: config.threshold,
-        objective: entry.objective,
-        cv_folds: config.cv_folds,
+/// A measured result, as the cache keeps it.
+#[derive(Debug, Clone)]
+struct Measured {
+    result: Result<TrialMetrics, String>,
+    fit_seconds: f64,
+}
+
+type CacheKey = (String, u64, String);
+
+/// Results of configurations already measured, by dataset, seed and configuration.
+#[derive(Default)]
+struct TrialCache {
+    results: Mutex<HashMap<CacheKey, Measured>>,
+}
+
+impl TrialCache {
+    fn key(unit: &UnitKey, config: &GmmConfig) -> CacheKey {
+        (unit.dataset.clone(), unit.seed, config.signature())
+    }
+
+    fn insert_record(&self, record: &TrialRecord) {
+        let measured = Measured {
+            result: match (&record.metrics, &record.error) {
+                (Some(m), _) => Ok(m.clone()),
+                (None, e) => Err(e.clone().unwrap_or_default()),
+            },
+            fit_seconds: record.fit_seconds,
+        };
+        self.lock()
+            .entry(TrialCache::key(&record.unit, &record.config))
+            .or_insert(measured);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Measured>> {
+        self.results.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(
+        &self,
+        unit: &UnitKey,
+        config: &GmmConfig,
+        settings: &TrialSettings,
+    ) -> Option<Measured> {
+        self.lock()
+            .get(&TrialCache::key(unit, config))
+            .filter(|m| settings.served_by(m.result.as_ref().ok()))
+            .cloned()
+    }
+
+    fn insert(&self, unit: &UnitKey, config: &GmmConfig, measured: Measured) {
+        self.lock().insert(TrialCache::key(unit, config), measured);
     }
 }
 
-/// Runs every unfinished unit of `config` on the prepared `datasets` (in the config's order).
-/// Stops taking new trials once `interrupt` is set.
+/// Runs every unfinished unit of `tasks`. Stops taking new trials once `interrupt` is set.
 pub fn run_units(
-    config: &RunConfig,
-    datasets: &[Prepared],
+    tasks: &[UnitTask<'_>],
     journals: RunJournals<'_>,
     jobs: usize,
     interrupt: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<RunOutcome, DriverError> {
-    let done: HashSet<(String, String)> = journals
-        .previous_units
-        .iter()
-        .map(|u| (u.dataset.clone(), u.strategy.clone()))
-        .collect();
-    let mut previous: HashMap<(String, String), BTreeMap<usize, TrialRecord>> = HashMap::new();
-    for r in journals.previous_trials {
-        previous
-            .entry((r.dataset.clone(), r.strategy.clone()))
-            .or_default()
-            .insert(r.trial, r);
-    }
-    let mut units = Vec::new();
-    for data in datasets {
-        for entry in &config.strategies {
-            let key = (data.name.clone(), entry.name.clone());
-            if done.contains(&key) {
-                continue;
+    let done: HashSet<&UnitKey> = journals.previous_units.iter().map(|u| &u.unit).collect();
+    let cache = TrialCache::default();
+    for task in tasks {
+        for r in journals.reusable.iter().chain(&journals.previous_trials) {
+            if r.unit.dataset == task.key.dataset
+                && r.unit.seed == task.key.seed
+                && r.context.data == task.context.data
+                && r.context.protocol == task.context.protocol
+            {
+                cache.insert_record(r);
             }
-            let replay = previous.remove(&key).unwrap_or_default();
-            units.push((data, entry, replay));
         }
     }
+    let mut previous: HashMap<&UnitKey, BTreeMap<usize, &TrialRecord>> = HashMap::new();
+    for r in &journals.previous_trials {
+        previous.entry(&r.unit).or_default().insert(r.trial, r);
+    }
+    // Groups (dataset, seed) in order of appearance; untimed units first, timed ones after.
+    let mut groups: Vec<((String, u64), Vec<&UnitTask<'_>>)> = Vec::new();
+    let mut timed: Vec<&UnitTask<'_>> = Vec::new();
+    for task in tasks.iter().filter(|t| !done.contains(&t.key)) {
+        if task.budget.is_timed() {
+            timed.push(task);
+            continue;
+        }
+        let group = (task.key.dataset.clone(), task.key.seed);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, members)) => members.push(task),
+            None => groups.push((group, vec![task])),
+        }
+    }
+    progress.run_started(tasks.len() - done.len().min(tasks.len()), done.len());
+    let shared = Shared {
+        journals: (journals.trials, journals.units),
+        cache: &cache,
+        jobs,
+        interrupt,
+        progress,
+    };
+    let replay_of = |task: &UnitTask<'_>| previous.get(&task.key).cloned().unwrap_or_default();
     let results: Mutex<Vec<Result<Option<UnitRecord>, DriverError>>> = Mutex::new(Vec::new());
+    let push = |r| results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+    // `jobs` lanes take groups from a queue, so at most `jobs` groups run at once (a worker
+    // waiting on its unit's trials could otherwise start further groups).
+    let queue: Mutex<VecDeque<&Vec<&UnitTask<'_>>>> =
+        Mutex::new(groups.iter().map(|(_, members)| members).collect());
+    let next_group = || queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
     rayon::scope(|scope| {
-        for (data, entry, replay) in units {
-            let results = &results;
-            let journals = (journals.trials, journals.units);
+        for _ in 0..jobs.max(1) {
+            let shared = &shared;
+            let replay_of = &replay_of;
+            let push = &push;
+            let next_group = &next_group;
             scope.spawn(move |_| {
-                let outcome = UnitRun::new(config, data, entry, replay, jobs)
-                    .and_then(|unit| unit.run(journals, interrupt, progress));
-                results
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(outcome);
+                while let Some(members) = next_group() {
+                    for task in members {
+                        if interrupt.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let outcome =
+                            UnitRun::new(task, replay_of(task), shared).and_then(|unit| unit.run());
+                        let failed = outcome.is_err();
+                        push(outcome);
+                        if failed {
+                            return;
+                        }
+                    }
+                }
             });
         }
     });
+    for task in timed {
+        if interrupt.load(Ordering::SeqCst) {
+            break;
+        }
+        let outcome = UnitRun::new(task, replay_of(task), &shared).and_then(|unit| unit.run());
+        let failed = outcome.is_err();
+        push(outcome);
+        if failed {
+            break;
+        }
+    }
     let mut finished_units = Vec::new();
     for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
         if let Some(unit) = r? {
@@ -163,6 +305,15 @@ pub fn run_units(
         finished_units,
         interrupted: interrupt.load(Ordering::SeqCst),
     })
+}
+
+/// What every unit of a run shares.
+struct Shared<'a> {
+    journals: (&'a JournalWriter, &'a JournalWriter),
+    cache: &'a TrialCache,
+    jobs: usize,
+    interrupt: &'a AtomicBool,
+    progress: &'a dyn Progress,
 }
 
 /// The mutable state of one unit, shared by its workers under a lock.
@@ -189,40 +340,31 @@ impl UnitState {
 }
 
 struct UnitRun<'a> {
-    config: &'a RunConfig,
-    data: &'a Prepared,
-    entry: &'a StrategyEntry,
-    settings: TrialSettings,
+    task: &'a UnitTask<'a>,
+    shared: &'a Shared<'a>,
     concurrency: Concurrency,
-    /// Workers of an independent strategy (an in-order window uses the pool's `jobs` threads).
-    workers: usize,
     replayed: usize,
     state: Mutex<UnitState>,
 }
 
 impl<'a> UnitRun<'a> {
     fn new(
-        config: &'a RunConfig,
-        data: &'a Prepared,
-        entry: &'a StrategyEntry,
-        replay: BTreeMap<usize, TrialRecord>,
-        jobs: usize,
+        task: &'a UnitTask<'a>,
+        replay: BTreeMap<usize, &TrialRecord>,
+        shared: &'a Shared<'a>,
     ) -> Result<UnitRun<'a>, DriverError> {
-        let seed = strategy_seed(config.seed, &data.name, &entry.name);
-        let mut strategy = build_strategy(&entry.spec, &config.space, seed).map_err(|source| {
-            DriverError::Strategy {
-                strategy: entry.name.clone(),
-                source,
-            }
-        })?;
-        let objective = entry.objective;
+        let mut strategy =
+            build_strategy(task.strategy, task.space, task.strategy_seed).map_err(|source| {
+                DriverError::Strategy {
+                    strategy: task.key.strategy.clone(),
+                    source,
+                }
+            })?;
         let concurrency = strategy.concurrency();
         let replayed = match concurrency {
-            Concurrency::Independent => {
-                replay_independent(strategy.as_mut(), &replay, objective, entry)
-            }
+            Concurrency::Independent => replay_independent(strategy.as_mut(), &replay, task),
             Concurrency::InOrder(window) => {
-                replay_in_order(strategy.as_mut(), &replay, objective, entry, window)
+                replay_in_order(strategy.as_mut(), &replay, task, window)
             }
         };
         let Replayed {
@@ -232,12 +374,9 @@ impl<'a> UnitRun<'a> {
             earlier_s,
         } = replayed;
         Ok(UnitRun {
-            config,
-            data,
-            entry,
-            settings: settings_for(config, entry),
+            task,
+            shared,
             concurrency,
-            workers: jobs.max(1),
             replayed,
             state: Mutex::new(UnitState {
                 strategy,
@@ -259,22 +398,18 @@ impl<'a> UnitRun<'a> {
     /// Hands out the next trial, or records why the unit stops.
     /// A left-over trial of an earlier run comes first; the interrupt and the budgets are
     /// checked before each.
-    fn next_trial(&self, interrupt: &AtomicBool) -> Option<(usize, GmmConfig)> {
+    fn next_trial(&self) -> Option<(usize, GmmConfig)> {
         let mut state = self.lock();
-        if state.stop.is_some() || interrupt.load(Ordering::SeqCst) {
+        if state.stop.is_some() || self.shared.interrupt.load(Ordering::SeqCst) {
             return None;
         }
         state.clock.get_or_insert_with(Instant::now);
-        if self.entry.budget.trials.is_some_and(|t| state.issued >= t) {
+        let budget = &self.task.budget;
+        if budget.trials.is_some_and(|t| state.issued >= t) {
             state.stop = Some(StopReason::TrialBudget);
             return None;
         }
-        if self
-            .entry
-            .budget
-            .time_s
-            .is_some_and(|t| state.elapsed() >= t)
-        {
+        if budget.time_s.is_some_and(|t| state.elapsed() >= t) {
             state.stop = Some(StopReason::TimeBudget);
             return None;
         }
@@ -296,42 +431,53 @@ impl<'a> UnitRun<'a> {
         }
     }
 
-    /// Runs trial `index` and journals it as soon as it finishes.
-    fn evaluate(
-        &self,
-        index: usize,
-        gmm_config: GmmConfig,
-        journal: &JournalWriter,
-    ) -> Result<TrialRecord, DriverError> {
-        let seed = trial_seed(self.config.seed, &self.data.name, index);
-        let outcome = run_trial(self.data, &gmm_config, &self.settings, seed);
-        let objective = self.entry.objective;
-        let (status, error, metrics) = match outcome.result {
+    /// Measures trial `index` (or reuses an identical measurement) and journals it.
+    fn evaluate(&self, index: usize, config: GmmConfig) -> Result<TrialRecord, DriverError> {
+        let task = self.task;
+        let seed = fit_seed(task.key.seed, &task.key.dataset, &config);
+        let cache = self.shared.cache;
+        let (measured, reused) = match cache.get(&task.key, &config, &task.settings) {
+            Some(m) => (m, true),
+            None => {
+                let outcome = run_trial(task.data, &config, &task.settings, seed);
+                let measured = Measured {
+                    result: outcome.result,
+                    fit_seconds: outcome.fit_seconds,
+                };
+                cache.insert(&task.key, &config, measured.clone());
+                (measured, false)
+            }
+        };
+        let (status, error, metrics) = match measured.result {
             Ok(m) => (TrialStatus::Ok, None, Some(m)),
             Err(e) => (TrialStatus::Failed, Some(e), None),
         };
-        let objective_value = metrics.as_ref().and_then(|m| m.objective_value(objective));
+        let objective_value = metrics
+            .as_ref()
+            .and_then(|m| m.objective_value(task.objective));
         let record = TrialRecord {
-            dataset: self.data.name.clone(),
-            strategy: self.entry.name.clone(),
+            format: JOURNAL_FORMAT,
+            unit: task.key.clone(),
             trial: index,
-            config: gmm_config,
-            seed,
+            config,
+            fit_seed: seed,
             status,
             error,
-            objective,
+            objective: task.objective,
             objective_value,
-            fit_seconds: outcome.fit_seconds,
+            fit_seconds: measured.fit_seconds,
             elapsed_s: self.lock().elapsed(),
+            reused,
             metrics,
+            context: task.context.clone(),
         };
-        journal.append(&record)?;
+        self.shared.journals.0.append(&record)?;
         Ok(record)
     }
 
     /// Tells the strategy a finished trial and reports it.
-    fn learn(&self, record: &TrialRecord, progress: &dyn Progress) {
-        let objective = self.entry.objective;
+    fn learn(&self, record: &TrialRecord) {
+        let objective = self.task.objective;
         let mut state = self.lock();
         let value = tell_result(state.strategy.as_mut(), objective, &record.config, record);
         state.best = min_option(state.best, value);
@@ -340,37 +486,23 @@ impl<'a> UnitRun<'a> {
             .best
             .map(|b| if objective.higher_is_better() { -b } else { b });
         drop(state);
-        progress.trial_finished(record, best);
+        self.shared.progress.trial_finished(record, best);
     }
 
     /// One worker of an independent strategy: takes trials until the unit stops.
-    fn worker(
-        &self,
-        journal: &JournalWriter,
-        interrupt: &AtomicBool,
-        progress: &dyn Progress,
-    ) -> Result<(), DriverError> {
-        while let Some((index, gmm_config)) = self.next_trial(interrupt) {
-            let record = self.evaluate(index, gmm_config, journal)?;
-            self.learn(&record, progress);
+    fn worker(&self) -> Result<(), DriverError> {
+        while let Some((index, config)) = self.next_trial() {
+            let record = self.evaluate(index, config)?;
+            self.learn(&record);
         }
         Ok(())
     }
 
     /// Keeps up to `window` trials in flight until the unit stops, telling results in the
     /// order asked and asking the next trial right after each tell.
-    fn run_in_order(
-        &self,
-        window: usize,
-        journal: &JournalWriter,
-        interrupt: &AtomicBool,
-        progress: &dyn Progress,
-    ) -> Result<(), DriverError> {
+    fn run_in_order(&self, window: usize) -> Result<(), DriverError> {
         let ctx = InOrderRun {
             window,
-            journal,
-            interrupt,
-            progress,
             order: Mutex::new(InFlight::default()),
         };
         rayon::scope(|scope| {
@@ -392,15 +524,15 @@ impl<'a> UnitRun<'a> {
     fn fill_window<'s>(
         &'s self,
         scope: &rayon::Scope<'s>,
-        ctx: &'s InOrderRun<'s>,
+        ctx: &'s InOrderRun,
         order: &mut InFlight,
     ) {
         while order.error.is_none() && order.asked.len() < ctx.window {
-            let Some((index, gmm_config)) = self.next_trial(ctx.interrupt) else {
+            let Some((index, config)) = self.next_trial() else {
                 return;
             };
             order.asked.push_back(index);
-            scope.spawn(move |scope| self.finish_in_order(scope, ctx, index, gmm_config));
+            scope.spawn(move |scope| self.finish_in_order(scope, ctx, index, config));
         }
     }
 
@@ -409,11 +541,11 @@ impl<'a> UnitRun<'a> {
     fn finish_in_order<'s>(
         &'s self,
         scope: &rayon::Scope<'s>,
-        ctx: &'s InOrderRun<'s>,
+        ctx: &'s InOrderRun,
         index: usize,
-        gmm_config: GmmConfig,
+        config: GmmConfig,
     ) {
-        let result = self.evaluate(index, gmm_config, ctx.journal);
+        let result = self.evaluate(index, config);
         let mut order = ctx.lock();
         match result {
             Ok(record) => {
@@ -431,36 +563,27 @@ impl<'a> UnitRun<'a> {
             .and_then(|first| order.done.remove(&first))
         {
             order.asked.pop_front();
-            self.learn(&record, ctx.progress);
+            self.learn(&record);
             self.fill_window(scope, ctx, &mut order);
         }
     }
 
     /// Runs the unit to its end; `None` when interrupted (the unit stays unfinished).
-    fn run(
-        self,
-        journals: (&JournalWriter, &JournalWriter),
-        interrupt: &AtomicBool,
-        progress: &dyn Progress,
-    ) -> Result<Option<UnitRecord>, DriverError> {
-        progress.unit_started(
-            &self.data.name,
-            &self.entry.name,
-            &self.entry.budget,
-            self.replayed,
-        );
+    fn run(self) -> Result<Option<UnitRecord>, DriverError> {
+        let task = self.task;
+        self.shared
+            .progress
+            .unit_started(&task.key, &task.budget, self.replayed);
         match self.concurrency {
-            Concurrency::InOrder(window) => {
-                self.run_in_order(window, journals.0, interrupt, progress)?
-            }
+            Concurrency::InOrder(window) => self.run_in_order(window)?,
             Concurrency::Independent => {
                 let errors: Mutex<Vec<DriverError>> = Mutex::new(Vec::new());
                 rayon::scope(|scope| {
-                    for _ in 0..self.workers {
+                    for _ in 0..self.shared.jobs.max(1) {
                         let errors = &errors;
                         let this = &self;
                         scope.spawn(move |_| {
-                            if let Err(e) = this.worker(journals.0, interrupt, progress) {
+                            if let Err(e) = this.worker() {
                                 errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
                             }
                         });
@@ -479,20 +602,17 @@ impl<'a> UnitRun<'a> {
         };
         let elapsed_s = state.elapsed();
         let unit = UnitRecord {
-            dataset: self.data.name.clone(),
-            strategy: self.entry.name.clone(),
+            format: JOURNAL_FORMAT,
+            unit: task.key.clone(),
             reason,
             trials: state.finished,
             elapsed_s,
-            time_overshoot_s: self
-                .entry
-                .budget
-                .time_s
-                .map_or(0.0, |t| (elapsed_s - t).max(0.0)),
+            time_overshoot_s: task.budget.time_s.map_or(0.0, |t| (elapsed_s - t).max(0.0)),
+            context: task.context.clone(),
         };
         drop(state);
-        journals.1.append(&unit)?;
-        progress.unit_finished(&unit);
+        self.shared.journals.1.append(&unit)?;
+        self.shared.progress.unit_finished(&unit);
         Ok(Some(unit))
     }
 }
@@ -509,15 +629,12 @@ struct InFlight {
 }
 
 /// What the tasks of an in-order unit share.
-struct InOrderRun<'s> {
+struct InOrderRun {
     window: usize,
-    journal: &'s JournalWriter,
-    interrupt: &'s AtomicBool,
-    progress: &'s dyn Progress,
     order: Mutex<InFlight>,
 }
 
-impl InOrderRun<'_> {
+impl InOrderRun {
     fn lock(&self) -> std::sync::MutexGuard<'_, InFlight> {
         self.order.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -540,8 +657,8 @@ impl Replayed {
     fn tell_or_keep(
         &mut self,
         strategy: &mut dyn Strategy,
-        replay: &BTreeMap<usize, TrialRecord>,
-        objective: super::Objective,
+        replay: &BTreeMap<usize, &TrialRecord>,
+        objective: Objective,
         (index, config): (usize, GmmConfig),
     ) -> bool {
         match replay.get(&index) {
@@ -565,20 +682,19 @@ impl Replayed {
 /// interrupt, in any order) run again.
 fn replay_independent(
     strategy: &mut dyn Strategy,
-    replay: &BTreeMap<usize, TrialRecord>,
-    objective: super::Objective,
-    entry: &StrategyEntry,
+    replay: &BTreeMap<usize, &TrialRecord>,
+    task: &UnitTask<'_>,
 ) -> Replayed {
     let mut out = Replayed::default();
     let Some(&last) = replay.keys().next_back() else {
         return out;
     };
     for index in 0..=last {
-        if entry.budget.trials.is_some_and(|t| index >= t) {
+        if task.budget.trials.is_some_and(|t| index >= t) {
             break;
         }
         let Some(config) = strategy.ask() else { break };
-        out.tell_or_keep(strategy, replay, objective, (index, config));
+        out.tell_or_keep(strategy, replay, task.objective, (index, config));
     }
     out
 }
@@ -589,9 +705,8 @@ fn replay_independent(
 /// asks trial `t + n` after telling trial `t`, so nothing past the window can be journaled.
 fn replay_in_order(
     strategy: &mut dyn Strategy,
-    replay: &BTreeMap<usize, TrialRecord>,
-    objective: super::Objective,
-    entry: &StrategyEntry,
+    replay: &BTreeMap<usize, &TrialRecord>,
+    task: &UnitTask<'_>,
     window: usize,
 ) -> Replayed {
     let mut out = Replayed::default();
@@ -601,7 +716,7 @@ fn replay_in_order(
     let mut in_flight: VecDeque<(usize, GmmConfig)> = VecDeque::with_capacity(window);
     let mut next_index = 0;
     loop {
-        while in_flight.len() < window && entry.budget.trials.is_none_or(|t| next_index < t) {
+        while in_flight.len() < window && task.budget.trials.is_none_or(|t| next_index < t) {
             let Some(config) = strategy.ask() else { break };
             in_flight.push_back((next_index, config));
             next_index += 1;
@@ -609,9 +724,9 @@ fn replay_in_order(
         let Some(oldest) = in_flight.pop_front() else {
             return out;
         };
-        if !out.tell_or_keep(strategy, replay, objective, oldest) {
+        if !out.tell_or_keep(strategy, replay, task.objective, oldest) {
             for trial in in_flight.drain(..) {
-                out.tell_or_keep(strategy, replay, objective, trial);
+                out.tell_or_keep(strategy, replay, task.objective, trial);
             }
             return out;
         }
@@ -622,7 +737,7 @@ fn replay_in_order(
 /// the minimised objective value.
 fn tell_result(
     strategy: &mut dyn Strategy,
-    objective: super::Objective,
+    objective: Objective,
     config: &GmmConfig,
     record: &TrialRecord,
 ) -> Option<f64> {

@@ -2,21 +2,21 @@
 //! implementations (fixed list, grid, random, CFO), the objectives, one trial's evaluation, the
 //! journal and the driver that runs budgeted, resumable searches.
 
+mod budget;
 mod cfo;
 pub mod driver;
 mod flow2;
 mod grid;
-pub mod journal;
-mod objective;
 mod random;
 pub mod seed;
 mod space;
 mod strategy;
 pub mod trial;
 
+pub use crate::eval::Objective;
+pub use budget::Budget;
 pub use cfo::{Cfo, CfoStatus};
 pub use grid::GridSearch;
-pub use objective::Objective;
 pub use random::RandomSearch;
 pub use space::{
     Choice, Dimension, GmmConfig, Range, RangeSpec, SearchError, SearchSpace, SearchSpaceSpec,

@@ -28,6 +28,7 @@ use serde::de::{self, Deserializer, IntoDeserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::gmm::{CovarianceType, InitMethod};
+pub use crate::gmm_config::GmmConfig;
 
 /// A search configuration error; `key` names the offending YAML key, e.g. `space.reg_covar.low`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,66 +58,26 @@ impl SearchError {
             SearchError::InvalidSpace { key, .. } | SearchError::InvalidStrategy { key, .. } => key,
         }
     }
+
+    /// What is wrong and how to fix it.
+    pub fn reason(&self) -> &str {
+        match self {
+            SearchError::InvalidSpace { reason, .. }
+            | SearchError::InvalidStrategy { reason, .. } => reason,
+        }
+    }
 }
+
+/// The most components a space may name.
+pub const MAX_N_COMPONENTS: usize = 65_536;
+
+/// The most grid points one range may ask for.
+pub const MAX_GRID_POINTS: usize = 10_000;
 
 fn space_error(key: impl Into<String>, reason: impl Into<String>) -> SearchError {
     SearchError::InvalidSpace {
         key: key.into(),
         reason: reason.into(),
-    }
-}
-
-/// One complete GMM configuration, as proposed by a strategy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GmmConfig {
-    /// Number of mixture components.
-    pub n_components: usize,
-    /// Covariance shape.
-    pub covariance_type: CovarianceType,
-    /// Regularisation added to the covariance diagonals.
-    pub reg_covar: f64,
-    /// Initialisation method.
-    pub init: InitMethod,
-}
-
-impl Default for GmmConfig {
-    /// scikit-learn's `GaussianMixture` defaults.
-    fn default() -> Self {
-        GmmConfig {
-            n_components: 1,
-            covariance_type: CovarianceType::Full,
-            reg_covar: 1e-6,
-            init: InitMethod::KMeans,
-        }
-    }
-}
-
-impl GmmConfig {
-    /// Canonical key of the configuration, used to recognise a configuration again (dedup,
-    /// resume). `reg_covar` is printed with the shortest representation that reads back to the
-    /// same `f64`, so two configurations share a signature exactly when they are equal.
-    ///
-    /// ```
-    /// use gmmtune::search::GmmConfig;
-    /// let c = GmmConfig::default();
-    /// assert_eq!(c.signature(), "n_components=1;covariance_type=full;reg_covar=1e-6;init=kmeans");
-    /// ```
-    pub fn signature(&self) -> String {
-        format!(
-            "n_components={};covariance_type={};reg_covar={:e};init={}",
-            self.n_components, self.covariance_type, self.reg_covar, self.init
-        )
-    }
-}
-
-impl fmt::Display for GmmConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "n_components={} covariance_type={} reg_covar={:e} init={}",
-            self.n_components, self.covariance_type, self.reg_covar, self.init
-        )
     }
 }
 
@@ -273,6 +234,17 @@ pub enum Dimension<T> {
     Range(Range<T>),
 }
 
+impl<T: Copy> Dimension<T> {
+    /// The smallest and largest value the dimension takes.
+    pub fn bounds(&self) -> (T, T) {
+        match self {
+            Dimension::Fixed(v) => (*v, *v),
+            Dimension::Choices(values) => (values[0], values[values.len() - 1]),
+            Dimension::Range(r) => (r.low, r.high),
+        }
+    }
+}
+
 /// A checked categorical dimension.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Choice<T> {
@@ -396,6 +368,12 @@ fn check_numeric<T: PartialEq + PartialOrd + Copy + fmt::Debug>(
                     "a grid needs at least 1 point",
                 ));
             }
+            if r.grid.is_some_and(|g| g > MAX_GRID_POINTS) {
+                return Err(space_error(
+                    format!("{key}.grid"),
+                    format!("at most {MAX_GRID_POINTS} grid points per dimension"),
+                ));
+            }
             if r.low == r.high {
                 return Ok(Dimension::Fixed(r.low));
             }
@@ -429,6 +407,13 @@ impl SearchSpaceSpec {
             &|key, v: usize| {
                 if v < 1 {
                     Err(space_error(key, "n_components must be at least 1"))
+                } else if v > MAX_N_COMPONENTS {
+                    Err(space_error(
+                        key,
+                        format!(
+                            "{v} components is beyond what gmmtune fits (at most {MAX_N_COMPONENTS}); a mixture needs fewer components than training rows"
+                        ),
+                    ))
                 } else {
                     Ok(())
                 }

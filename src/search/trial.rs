@@ -6,14 +6,12 @@
 use std::time::Instant;
 
 use ndarray::{concatenate, s, Array1, ArrayView2, Axis};
-use serde::{Deserialize, Serialize};
 
-use crate::config::FitSettings;
 use crate::data::{Part, Prepared};
-use crate::eval::{average_precision, roc_auc, CostModel, ThresholdSearch};
-use crate::gmm::{GaussianMixture, GmmError, GmmParams};
-
-use super::{GmmConfig, Objective};
+use crate::eval::{average_precision, roc_auc, CostModel, Objective, ThresholdSearch};
+use crate::gmm::{GaussianMixture, GmmError};
+use crate::gmm_config::{FitSettings, GmmConfig};
+use crate::journal::TrialMetrics;
 
 /// Everything a trial needs besides the data and the configuration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,60 +22,22 @@ pub struct TrialSettings {
     pub cost_model: CostModel,
     /// How the threshold is searched on validation.
     pub threshold: ThresholdSearch,
-    /// The objective (decides whether the cross-validated log-likelihood is computed).
-    pub objective: Objective,
+    /// Whether the k-fold held-out log-likelihood is measured (k more fits per trial).
+    pub measure_cv: bool,
     /// Folds of the cross-validated log-likelihood.
     pub cv_folds: usize,
 }
 
-/// What a successful trial measured. Undefined metrics (a split with one class) are `None`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TrialMetrics {
-    /// Whether EM converged within `max_iter`.
-    pub converged: bool,
-    /// EM iterations of the kept initialisation.
-    pub n_iter: usize,
-    /// ROC AUC on validation.
-    pub val_auc: Option<f64>,
-    /// ROC AUC on test.
-    pub test_auc: Option<f64>,
-    /// Average precision on validation.
-    pub val_ap: Option<f64>,
-    /// Average precision on test.
-    pub test_ap: Option<f64>,
-    /// Threshold on the score (−log-likelihood) chosen on validation; a row alarms when its
-    /// score is strictly above it.
-    pub threshold: f64,
-    /// Cost of that threshold on the training part (all its rows).
-    pub train_cost: f64,
-    /// Cost on validation.
-    pub val_cost: f64,
-    /// Cost on test.
-    pub test_cost: f64,
-    /// Cost of never alarming on validation (c_missed × anomalies).
-    pub never_alarm_val_cost: f64,
-    /// Cost of never alarming on test.
-    pub never_alarm_test_cost: f64,
-    /// BIC on the rows the model was fitted on.
-    pub bic: f64,
-    /// Mean log-likelihood of the rows the model was fitted on.
-    pub train_loglik: f64,
-    /// k-fold held-out mean log-likelihood (only for the `cv_loglik` objective).
-    pub cv_loglik: Option<f64>,
-    /// Notes on undefined metrics and non-convergence.
-    pub warnings: Vec<String>,
+impl TrialSettings {
+    /// Whether a result measured under `measure_cv = had_cv` serves these settings.
+    pub fn served_by(&self, metrics: Option<&TrialMetrics>) -> bool {
+        !self.measure_cv || metrics.is_none_or(|m| m.cv_loglik.is_some())
+    }
 }
 
-impl TrialMetrics {
-    /// The natural value of `objective` for this trial.
-    pub fn objective_value(&self, objective: Objective) -> Option<f64> {
-        match objective {
-            Objective::ValAuc => self.val_auc,
-            Objective::ValCost => Some(self.val_cost),
-            Objective::Bic => Some(self.bic),
-            Objective::CvLoglik => self.cv_loglik,
-        }
-    }
+/// Whether `objective` needs the cross-validated log-likelihood.
+pub fn needs_cv(objective: Objective) -> bool {
+    objective == Objective::CvLoglik
 }
 
 /// The result of one trial: metrics, or the error that made it fail, and the fit time.
@@ -93,17 +53,6 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-fn gmm_params(config: &GmmConfig, fit: &FitSettings, seed: u64) -> GmmParams {
-    GmmParams::new(config.n_components)
-        .covariance_type(config.covariance_type)
-        .reg_covar(config.reg_covar)
-        .init(config.init)
-        .max_iter(fit.max_iter)
-        .tol(fit.tol)
-        .n_init(fit.n_init)
-        .seed(seed)
-}
-
 /// Fits `config` on `rows` with the trial's seed.
 pub fn fit_config(
     config: &GmmConfig,
@@ -111,7 +60,7 @@ pub fn fit_config(
     seed: u64,
     rows: ArrayView2<f64>,
 ) -> Result<GaussianMixture, GmmError> {
-    gmm_params(config, fit, seed).check()?.fit(rows)
+    config.params(fit, seed).check()?.fit(rows)
 }
 
 /// k-fold held-out mean log-likelihood, with unshuffled folds as scikit-learn's `KFold`: the
@@ -167,19 +116,7 @@ pub fn run_trial(
     seed: u64,
 ) -> TrialOutcome {
     let started = Instant::now();
-    let fitted = fit_config(config, &settings.fit, seed, data.fit_rows.view()).and_then(|model| {
-        let cv = match settings.objective {
-            Objective::CvLoglik => Some(cv_loglik(
-                config,
-                &settings.fit,
-                seed,
-                data.fit_rows.view(),
-                settings.cv_folds,
-            )?),
-            _ => None,
-        };
-        Ok((model, cv))
-    });
+    let fitted = fit_with_cv(data, config, settings, seed);
     let fit_seconds = started.elapsed().as_secs_f64();
     let result = fitted
         .and_then(|(model, cv)| measure(data, &model, cv, settings))
@@ -188,6 +125,41 @@ pub fn run_trial(
         result,
         fit_seconds,
     }
+}
+
+/// What [`run_trial`] computes, with the fitted model: rebuilds a journaled trial exactly.
+pub fn fit_and_measure(
+    data: &Prepared,
+    config: &GmmConfig,
+    settings: &TrialSettings,
+    seed: u64,
+) -> Result<(GaussianMixture, TrialMetrics), GmmError> {
+    let (model, cv) = fit_with_cv(data, config, settings, seed)?;
+    let metrics = measure(data, &model, cv, settings)?;
+    Ok((model, metrics))
+}
+
+/// Fits `config` on the fit rows and, when asked, the cross-validated log-likelihood.
+fn fit_with_cv(
+    data: &Prepared,
+    config: &GmmConfig,
+    settings: &TrialSettings,
+    seed: u64,
+) -> Result<(GaussianMixture, Option<f64>), GmmError> {
+    fit_config(config, &settings.fit, seed, data.fit_rows.view()).and_then(|model| {
+        let cv = if settings.measure_cv {
+            Some(cv_loglik(
+                config,
+                &settings.fit,
+                seed,
+                data.fit_rows.view(),
+                settings.cv_folds,
+            )?)
+        } else {
+            None
+        };
+        Ok((model, cv))
+    })
 }
 
 fn measure(
@@ -209,6 +181,21 @@ fn measure(
             "EM did not converge in {} iterations (raise fit.max_iter or fit.tol)",
             settings.fit.max_iter
         ));
+    }
+    let bic = model.bic_from_log_likelihoods(fit_ll.view());
+    let train_loglik = fit_ll.sum() / fit_ll.len() as f64;
+    if !data.labelled {
+        warnings
+            .push("the data have no labels: AUC, AP, threshold and costs are not available".into());
+        return Ok(TrialMetrics {
+            converged: model.converged(),
+            n_iter: model.n_iter(),
+            bic,
+            train_loglik,
+            cv_loglik,
+            warnings,
+            ..TrialMetrics::default()
+        });
     }
     let metric = |name: &str, v: f64, warnings: &mut Vec<String>| {
         if v.is_nan() {
@@ -250,14 +237,14 @@ fn measure(
         test_auc,
         val_ap,
         test_ap,
-        threshold,
-        train_cost: cost_model.cost(&train_scores, &data.train.labels, threshold),
-        val_cost: choice.cost,
-        test_cost: cost_model.cost(&test_scores, &data.test.labels, threshold),
-        never_alarm_val_cost: cost_model.never_alarm_cost(&data.validation.labels),
-        never_alarm_test_cost: cost_model.never_alarm_cost(&data.test.labels),
-        bic: model.bic_from_log_likelihoods(fit_ll.view()),
-        train_loglik: fit_ll.sum() / fit_ll.len() as f64,
+        threshold: Some(threshold),
+        train_cost: Some(cost_model.cost(&train_scores, &data.train.labels, threshold)),
+        val_cost: Some(choice.cost),
+        test_cost: Some(cost_model.cost(&test_scores, &data.test.labels, threshold)),
+        never_alarm_val_cost: Some(cost_model.never_alarm_cost(&data.validation.labels)),
+        never_alarm_test_cost: Some(cost_model.never_alarm_cost(&data.test.labels)),
+        bic,
+        train_loglik,
         cv_loglik,
         warnings,
     })

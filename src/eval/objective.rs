@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The objective of a strategy.
 ///
 /// ```
-/// use gmmtune::search::Objective;
+/// use gmmtune::eval::Objective;
 /// assert_eq!(Objective::default(), Objective::ValAuc);
 /// assert!(Objective::ValAuc.higher_is_better());
 /// assert!(!Objective::Bic.needs_labels());

@@ -1,0 +1,221 @@
+//! Rebuilding the selected model of a unit of a run: the same data (checked by content hash),
+//! the same split and standardiser, the same fit seed; the rebuilt model is measured again and
+//! must give exactly the journaled figures.
+
+use std::path::Path;
+
+use thiserror::Error;
+
+use crate::data::{prepare, read_table, DataError, Prepared, Protocol, ReadOptions};
+use crate::gmm::GmmError;
+use crate::journal::{RunJournal, TrialMetrics, TrialRecord};
+use crate::model_file::ModelFile;
+use crate::report::summary::summarise;
+use crate::search::trial::{fit_and_measure, TrialSettings};
+
+use super::datasets::sha256_file;
+use super::manifest::RunManifest;
+use super::RunError;
+
+/// Why a unit's selected model cannot be exported.
+#[derive(Debug, Error)]
+pub enum ExportError {
+    /// The run directory could not be read.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// No unit matches.
+    #[error("{dir}: {what}")]
+    NoSuchUnit {
+        /// The run directory.
+        dir: String,
+        /// What was asked and what there is.
+        what: String,
+    },
+    /// The data file is not the one the run read.
+    #[error("{path}: the file changed since the run read it (sha256 {expected} then, {found} now): the model of the run cannot be rebuilt from it")]
+    DataChanged {
+        /// The file.
+        path: String,
+        /// The run's hash.
+        expected: String,
+        /// The file's hash now.
+        found: String,
+    },
+    /// The data could not be read or split.
+    #[error("dataset `{dataset}`: {source}")]
+    Data {
+        /// Its name.
+        dataset: String,
+        /// Why.
+        #[source]
+        source: Box<DataError>,
+    },
+    /// The fit failed.
+    #[error("refitting the selected configuration failed: {0}")]
+    Fit(#[from] GmmError),
+    /// The rebuilt model measures differently from the journal.
+    #[error("the rebuilt model does not reproduce trial {trial} of {unit}: {fields} differ (journal vs rebuilt); the run was made by another build or on another machine")]
+    Mismatch {
+        /// The unit.
+        unit: String,
+        /// The trial.
+        trial: usize,
+        /// The differing figures.
+        fields: String,
+    },
+}
+
+/// An exported model with the trial it rebuilds.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The model file (with the run's standardiser).
+    pub model: ModelFile,
+    /// The selected trial.
+    pub record: TrialRecord,
+    /// The figures the rebuilt model measured (equal to the record's).
+    pub metrics: TrialMetrics,
+    /// The prepared data, split as in the run.
+    pub prepared: Prepared,
+}
+
+/// Rebuilds the configuration a unit of the run in `dir` selected. `seed` may be left out when
+/// the run has one seed.
+pub fn export_selected(
+    dir: &Path,
+    dataset: &str,
+    strategy: &str,
+    seed: Option<u64>,
+) -> Result<Exported, ExportError> {
+    let no_unit = |what: String| ExportError::NoSuchUnit {
+        dir: dir.display().to_string(),
+        what,
+    };
+    let manifest = RunManifest::read(dir)?.ok_or_else(|| RunError::NotARun {
+        dir: dir.display().to_string(),
+    })?;
+    let data = manifest.dataset(dataset).ok_or_else(|| {
+        no_unit(format!(
+            "no dataset `{dataset}` in the run (it has: {})",
+            manifest
+                .datasets
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    if !manifest.strategies.iter().any(|s| s == strategy) {
+        return Err(no_unit(format!(
+            "no strategy `{strategy}` in the run (it has: {})",
+            manifest.strategies.join(", ")
+        )));
+    }
+    let journal = RunJournal::load(dir).map_err(RunError::from)?;
+    let rows = summarise(&journal, &[], &[]);
+    let candidates: Vec<_> = rows
+        .iter()
+        .filter(|r| r.unit.dataset == dataset && r.unit.strategy == strategy)
+        .filter(|r| seed.is_none_or(|s| r.unit.seed == s))
+        .collect();
+    let row = match candidates.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(no_unit(format!(
+                "unit {dataset} / {strategy}{} has no trials",
+                seed.map_or(String::new(), |s| format!(" / seed {s}"))
+            )))
+        }
+        many => {
+            return Err(no_unit(format!(
+                "{dataset} / {strategy} ran under seeds {}: choose one with --seed",
+                many.iter()
+                    .map(|r| r.unit.seed.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    let record = row.selected.clone().ok_or_else(|| {
+        no_unit(format!(
+            "unit {} has no successful trial to export",
+            row.unit
+        ))
+    })?;
+    let path = Path::new(&data.path);
+    let found = sha256_file(path).map_err(|e| ExportError::Data {
+        dataset: dataset.to_string(),
+        source: Box::new(e),
+    })?;
+    if found != data.sha256 {
+        return Err(ExportError::DataChanged {
+            path: data.path.clone(),
+            expected: data.sha256.clone(),
+            found,
+        });
+    }
+    let options = ReadOptions {
+        label_column: data.label_column.clone(),
+        require_label: data.label_column.is_some(),
+        exclude_columns: data.exclude_columns.clone(),
+        ..ReadOptions::default()
+    };
+    let to_err = |e: DataError| ExportError::Data {
+        dataset: dataset.to_string(),
+        source: Box::new(e),
+    };
+    let table = read_table(path, &options).map_err(to_err)?;
+    let stamp = &record.context.protocol;
+    let protocol = Protocol {
+        split: stamp.split,
+        train_on: stamp.train_on,
+    };
+    let prepared = prepare(&table, dataset, &protocol, stamp.split_seed).map_err(to_err)?;
+    let settings = TrialSettings {
+        fit: stamp.fit,
+        cost_model: stamp.cost_model,
+        threshold: stamp.threshold,
+        measure_cv: record
+            .metrics
+            .as_ref()
+            .is_some_and(|m| m.cv_loglik.is_some()),
+        cv_folds: stamp.cv_folds,
+    };
+    let (model, metrics) = fit_and_measure(&prepared, &record.config, &settings, record.fit_seed)?;
+    let journaled = record.metrics.clone().unwrap_or_default();
+    let differing = differing_fields(&journaled, &metrics);
+    if !differing.is_empty() {
+        return Err(ExportError::Mismatch {
+            unit: record.unit.to_string(),
+            trial: record.trial,
+            fields: differing.join(", "),
+        });
+    }
+    Ok(Exported {
+        model: ModelFile {
+            model,
+            feature_names: table.feature_names.clone(),
+            standardization: Some(prepared.standardizer.clone()),
+        },
+        record,
+        metrics,
+        prepared,
+    })
+}
+
+/// The names of the figures that differ between two measurements.
+fn differing_fields(a: &TrialMetrics, b: &TrialMetrics) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(x)), Ok(serde_json::Value::Object(y))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return vec!["metrics".into()];
+    };
+    x.iter()
+        .filter(|(k, v)| y.get(*k) != Some(v))
+        .map(|(k, v)| {
+            format!(
+                "{k} ({v} vs {})",
+                y.get(k).unwrap_or(&serde_json::Value::Null)
+            )
+        })
+        .collect()
+}
