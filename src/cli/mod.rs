@@ -4,12 +4,14 @@ mod fit;
 mod progress;
 mod run;
 mod score;
+mod shards;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use gmmtune::gmm::{CovarianceType, InitMethod};
+use gmmtune::plan::Shard;
 
 /// AutoML for Gaussian-mixture anomaly detection.
 #[derive(Debug, Parser)]
@@ -34,6 +36,19 @@ enum Command {
     },
     /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
     Export(ExportArgs),
+    /// Combine the shards of a sharded run: the run's manifest and summary over all shards.
+    Merge {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// Say which units of a run are done, running, stopped or missing (and on which shard).
+    Status {
+        /// The run directory.
+        dir: PathBuf,
+    },
+    /// Write (and with --submit, submit) Slurm scripts that run a config as a job array of
+    /// shards, then merge them.
+    Slurm(SlurmArgs),
     /// List the datasets of the registry.
     Datasets {
         /// Registry file (default: the one `run` finds: $GMMTUNE_REGISTRY, else
@@ -85,6 +100,38 @@ struct RunArgs {
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+    /// Run only shard I of N (0 ≤ I < N) into shards/I-of-N/ of the run directory; inside a
+    /// Slurm array job the shard comes from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT unless
+    /// given (`--shard 0/1` runs everything).
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+#[derive(Debug, Args)]
+struct SlurmArgs {
+    /// The config to run.
+    config: PathBuf,
+    /// Number of array tasks (shards).
+    #[arg(long)]
+    array: usize,
+    /// Run directory (default reports/<run name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Slurm partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// Time limit of each task, in Slurm's format (e.g. 02:00:00).
+    #[arg(long)]
+    time: Option<String>,
+    /// CPUs of each task (also gmmtune's --jobs).
+    #[arg(long, default_value_t = 2)]
+    cpus_per_task: usize,
+    /// Memory of each task, in Slurm's format (e.g. 8G).
+    #[arg(long)]
+    mem: Option<String>,
+    /// Submit the scripts with sbatch (the merge job after the whole array, afterok).
+    #[arg(long)]
+    submit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +195,10 @@ struct ScoreArgs {
     output: PathBuf,
 }
 
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
 fn parse_covariance(s: &str) -> Result<CovarianceType, String> {
     s.parse()
 }
@@ -164,6 +215,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Score(args) => score::score(args),
         Command::Summarize { dir } => run::summarize(&dir),
         Command::Export(args) => run::export(args),
+        Command::Merge { dir } => shards::merge(&dir),
+        Command::Status { dir } => shards::status(&dir),
+        Command::Slurm(args) => shards::slurm(args),
         Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use gmmtune::config::RunConfig;
 use gmmtune::data::Registry;
+use gmmtune::plan::Shard;
 use gmmtune::report::summary::SummaryRow;
 use gmmtune::run::{export_selected, jobs, prepare_run, run_prepared, write_summary, RunOptions};
 
@@ -45,11 +46,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             (Some(out), _) => Some(out.join(&config.name)),
             (None, _) => None,
         };
+        let shard = match args.shard {
+            Some(shard) => Some(shard),
+            None => match Shard::from_slurm_env() {
+                Some(found) => {
+                    let shard = found.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    eprintln!("shard {shard} of the Slurm array task (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT); pass --shard 0/1 to run everything");
+                    Some(shard)
+                }
+                None => None,
+            },
+        };
         let options = RunOptions {
             out_dir,
             resume: args.resume,
             force: args.force,
             jobs: args.jobs,
+            shard: shard.filter(|s| s.count > 1),
         };
         if !run_one(config, options, args.quiet, &interrupt)? {
             return Ok(ExitCode::from(INTERRUPTED));
@@ -81,6 +94,7 @@ fn run_one(
     let jobs = jobs(&config, &options);
     let prepared = prepare_run(config, &options)?;
     let dir = prepared.dir().to_path_buf();
+    let run_dir = prepared.run_dir.clone();
     if !quiet {
         let c = &prepared.config;
         eprintln!(
@@ -141,6 +155,12 @@ fn run_one(
     if interrupted {
         print_resume_hint(&options);
     }
+    if let Some(shard) = options.shard {
+        eprintln!(
+            "shard {shard} done; once every shard is, combine them with `gmmtune merge {}`",
+            run_dir.display()
+        );
+    }
     Ok(!interrupted)
 }
 
@@ -152,7 +172,7 @@ fn fmt_cost(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-fn print_summary(rows: &[SummaryRow], dir: &Path) {
+pub(super) fn print_summary(rows: &[SummaryRow], dir: &Path) {
     println!(
         "{:<18} {:<16} {:>4} {:>6} {:>4} {:>4} {:<10} {:>9} {:<16} {:>8} {:>8} {:>10} {:>10}",
         "dataset",

@@ -78,6 +78,23 @@ pub struct RunManifest {
     pub datasets: Vec<DatasetManifest>,
     /// Strategy names, in config order.
     pub strategies: Vec<String>,
+    /// The repetition seeds, in config order.
+    pub seeds: Vec<u64>,
+    /// For the manifest of a shard: which shard, and the groups (dataset, seed) it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardManifest>,
+}
+
+/// The part of a run one shard runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardManifest {
+    /// The shard's index, from 0.
+    pub index: usize,
+    /// How many shards the run has.
+    pub count: usize,
+    /// The groups (dataset, seed) it runs, each with every strategy.
+    pub groups: Vec<(String, u64)>,
 }
 
 impl RunManifest {
@@ -137,6 +154,8 @@ impl RunManifest {
             config: serde_json::to_value(config).unwrap_or(serde_json::Value::Null),
             datasets,
             strategies: config.strategies.iter().map(|s| s.name.clone()).collect(),
+            seeds: config.seeds.clone(),
+            shard: None,
         }
     }
 
@@ -161,6 +180,23 @@ impl RunManifest {
         let path = dir.join(MANIFEST_FILE);
         let text = serde_json::to_string_pretty(self).map_err(|e| RunError::io(&path, e))?;
         std::fs::write(&path, text + "\n").map_err(|e| RunError::io(&path, e))
+    }
+
+    /// Every unit of the run, in run order (dataset, seed, strategy).
+    pub fn units(&self) -> Vec<crate::journal::UnitKey> {
+        let mut out = Vec::new();
+        for d in &self.datasets {
+            for &seed in &self.seeds {
+                for s in &self.strategies {
+                    out.push(crate::journal::UnitKey {
+                        dataset: d.name.clone(),
+                        strategy: s.clone(),
+                        seed,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// The dataset called `name`.

@@ -13,6 +13,8 @@ mod datasets;
 mod dir;
 mod export;
 mod manifest;
+mod shards;
+mod slurm;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -25,7 +27,7 @@ use crate::journal::{
     JournalError, JournalWriter, ProtocolStamp, RecordContext, RunJournal, UnitKey,
     GMMTUNE_VERSION, TRIALS_FILE, UNITS_FILE,
 };
-use crate::plan::{Plan, PlanError};
+use crate::plan::{Plan, PlanError, PlannedUnit, Shard};
 use crate::report::summary::{summarise, write_summary_files, SummaryError, SummaryRow};
 use crate::search::driver::{
     run_units, strategy_seed, DriverError, Progress, RunJournals, RunOutcome, UnitTask,
@@ -35,7 +37,9 @@ use crate::search::trial::{needs_cv, TrialSettings};
 pub use datasets::{load_datasets, sha256_file, split_seed, LoadedDataset};
 pub use dir::{generations, open_run_dir, OpenedRun, GENERATIONS_DIR};
 pub use export::{export_selected, ExportError, Exported};
-pub use manifest::{DatasetManifest, RunManifest, MANIFEST_FILE};
+pub use manifest::{DatasetManifest, RunManifest, ShardManifest, MANIFEST_FILE};
+pub use shards::{run_manifest, shard_dirs, status, UnitState, UnitStatus};
+pub use slurm::SlurmJob;
 
 /// Errors that stop a run before or while it runs.
 #[derive(Debug, Error)]
@@ -125,6 +129,8 @@ pub struct RunOptions {
     pub force: bool,
     /// Worker threads (default: the config's `jobs`, else all cores).
     pub jobs: Option<usize>,
+    /// Run only this shard of the work, into `shards/<i>-of-<n>/` of the run directory.
+    pub shard: Option<Shard>,
 }
 
 /// The outcome of [`execute`].
@@ -151,6 +157,10 @@ pub struct PreparedRun {
     pub manifest: RunManifest,
     /// Its directory and what the journal already holds.
     pub opened: OpenedRun,
+    /// The units this process runs (all of the plan's, or those of its shard).
+    pub units: Vec<PlannedUnit>,
+    /// The directory of the whole run (the shard's parent for a shard).
+    pub run_dir: PathBuf,
 }
 
 impl PreparedRun {
@@ -181,7 +191,24 @@ pub fn prepare_run(config: RunConfig, options: &RunOptions) -> Result<PreparedRu
     let plan = Plan::build(&config)?;
     let datasets = load_datasets(&config, &plan)?;
     let mut manifest = RunManifest::new(&config, &plan, &datasets);
-    let dir = output_dir(&config, options);
+    let run_dir = output_dir(&config, options);
+    let (dir, units) = match options.shard {
+        Some(shard) => {
+            shards::check_shard_target(&run_dir, &manifest, shard)?;
+            let (units, part) = shards::shard_units(&plan, &datasets, &config.seeds, shard);
+            manifest.shard = Some(part);
+            (
+                run_dir
+                    .join(crate::journal::SHARDS_DIR)
+                    .join(shard.dir_name()),
+                units,
+            )
+        }
+        None => {
+            shards::check_unsharded_target(&run_dir)?;
+            (run_dir.clone(), plan.units.clone())
+        }
+    };
     let opened = open_run_dir(&dir, &manifest, options.resume, options.force)?;
     manifest.generation = opened.generation;
     Ok(PreparedRun {
@@ -190,6 +217,8 @@ pub fn prepare_run(config: RunConfig, options: &RunOptions) -> Result<PreparedRu
         datasets,
         manifest,
         opened,
+        units,
+        run_dir,
     })
 }
 
@@ -216,8 +245,7 @@ fn context(run: &PreparedRun, loaded: &LoadedDataset, split_seed: u64) -> Record
 pub fn unit_tasks(run: &PreparedRun) -> Vec<UnitTask<'_>> {
     let config = &run.config;
     let measure_cv = config.measures_cv();
-    run.plan
-        .units
+    run.units
         .iter()
         .map(|u| {
             let loaded = &run.datasets[u.dataset];
@@ -277,13 +305,11 @@ pub fn run_prepared(
     Ok(pool.install(|| run_units(&tasks, journals, jobs, interrupt, progress))?)
 }
 
-/// Recomputes the summary of the run in `dir` from its journals and writes `summary.json` and
-/// `summary.csv`; rows follow the run's dataset and strategy order. Returns the rows and the
-/// warnings of the journal reader.
+/// Recomputes the summary of the run in `dir` (its own journal and its shards') and writes
+/// `summary.json` and `summary.csv`; rows follow the run's dataset and strategy order. Returns
+/// the rows and the warnings of the journal reader.
 pub fn write_summary(dir: &Path) -> Result<(Vec<SummaryRow>, Vec<String>), RunError> {
-    let manifest = RunManifest::read(dir)?.ok_or_else(|| RunError::NotARun {
-        dir: dir.display().to_string(),
-    })?;
+    let manifest = run_manifest(dir)?;
     let journal = RunJournal::load(dir)?;
     if let Some(found) = journal.fingerprint() {
         if found != manifest.fingerprint {
@@ -301,6 +327,30 @@ pub fn write_summary(dir: &Path) -> Result<(Vec<SummaryRow>, Vec<String>), RunEr
     let rows = summarise(&journal, &datasets, &manifest.strategies);
     write_summary_files(dir, &rows)?;
     Ok((rows, journal.warnings))
+}
+
+/// What [`merge`] found and wrote.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The summary of all shards.
+    pub summary: Vec<SummaryRow>,
+    /// The journal reader's warnings.
+    pub warnings: Vec<String>,
+    /// The state of every unit of the run.
+    pub units: Vec<UnitStatus>,
+}
+
+/// Combines the shards of the run in `dir`: checks they belong to one run, writes the run's
+/// manifest at the top of `dir` and the summary of all shards. A merge of unfinished shards is
+/// allowed; the unit states say what is missing.
+pub fn merge(dir: &Path) -> Result<Merged, RunError> {
+    shards::merge_manifest(dir)?;
+    let (summary, warnings) = write_summary(dir)?;
+    Ok(Merged {
+        summary,
+        warnings,
+        units: status(dir)?,
+    })
 }
 
 /// Plans, loads and runs `config` to its end (or until `interrupt` is set), then writes the

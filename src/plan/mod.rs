@@ -18,9 +18,13 @@
 //! assert_eq!(plan.units.len(), 4); // 1 dataset × 2 seeds × 2 strategies
 //! ```
 
+mod shard;
+
 use std::path::PathBuf;
 
 use thiserror::Error;
+
+pub use shard::{assign as assign_shards, Shard, MAX_SHARDS};
 
 use crate::config::{DatasetSource, RunConfig};
 use crate::data::{DataError, Prepared, Protocol, ReadOptions, Registry, SplitMethod};
