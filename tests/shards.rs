@@ -183,3 +183,105 @@ fn a_missing_shard_shows_in_the_status_and_mixed_shard_counts_are_refused() {
         assert!(err.to_string().contains("seeds"), "{err}");
     }
 }
+
+/// Sets the interrupt flag once `after` trials have finished.
+struct InterruptAfter<'a> {
+    after: usize,
+    seen: std::sync::atomic::AtomicUsize,
+    flag: &'a AtomicBool,
+}
+
+impl gmmtune::search::driver::Progress for InterruptAfter<'_> {
+    fn unit_started(&self, _: &gmmtune::journal::UnitKey, _: &gmmtune::search::Budget, _: usize) {}
+    fn trial_finished(&self, _: &gmmtune::journal::TrialRecord, _: Option<f64>) {
+        use std::sync::atomic::Ordering;
+        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+    fn unit_finished(&self, _: &gmmtune::journal::UnitRecord) {}
+}
+
+#[test]
+fn a_killed_shard_resumes_from_its_own_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let whole = tmp.path().join("whole");
+    execute(
+        &cfg,
+        &options(&whole, None),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap();
+    let dir = tmp.path().join("run");
+    for i in 0..2 {
+        let shard = Some(Shard::new(i, 2).unwrap());
+        if i == 1 {
+            let flag = AtomicBool::new(false);
+            let stopper = InterruptAfter {
+                after: 5,
+                seen: Default::default(),
+                flag: &flag,
+            };
+            let cut = execute(&cfg, &options(&dir, shard), &flag, &stopper).unwrap();
+            assert!(cut.outcome.interrupted);
+            assert!(status(&dir)
+                .unwrap()
+                .iter()
+                .any(|u| matches!(u.state, UnitState::Running | UnitState::Stopped)));
+        }
+        let resume = RunOptions {
+            resume: true,
+            ..options(&dir, shard)
+        };
+        execute(&cfg, &resume, &AtomicBool::new(false), &Silent).unwrap();
+    }
+    merge(&dir).unwrap();
+    assert_eq!(essence(&dir), essence(&whole));
+    assert_eq!(summary(&dir), summary(&whole));
+}
+
+#[test]
+fn the_binary_takes_its_shard_from_a_slurm_array_task() {
+    let tmp = tempfile::tempdir().unwrap();
+    config(tmp.path());
+    let yaml = tmp.path().join("sharded.yaml");
+    std::fs::write(
+        &yaml,
+        "name: sharded\ndatasets: [{path: a.csv}, {path: b.csv}]\nstrategies: [{kind: random, budget: {trials: 2}}]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_gmmtune"))
+        .arg("run")
+        .arg(&yaml)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .env("SLURM_ARRAY_TASK_ID", "4")
+        .env("SLURM_ARRAY_TASK_MIN", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("shard 1/2"), "{stderr}");
+    assert!(out.join("shards/1-of-2/trials.jsonl").exists());
+    let script = std::process::Command::new(env!("CARGO_BIN_EXE_gmmtune"))
+        .arg("slurm")
+        .arg(&yaml)
+        .args(["--array", "2", "--time", "00:10:00"])
+        .arg("--out")
+        .arg(tmp.path().join("cluster"))
+        .output()
+        .unwrap();
+    assert!(
+        script.status.success(),
+        "{}",
+        String::from_utf8_lossy(&script.stderr)
+    );
+    let array = std::fs::read_to_string(tmp.path().join("cluster/slurm/array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-1") && array.contains("#SBATCH --time=00:10:00"));
+    assert!(array.contains("--shard \"${SLURM_ARRAY_TASK_ID}/2\" --resume"));
+}
