@@ -49,6 +49,19 @@ fn options(dir: &Path, shard: Option<Shard>) -> RunOptions {
     }
 }
 
+/// The config's run in one process, into `whole/`.
+fn run_whole(tmp: &Path, cfg: &RunConfig) -> PathBuf {
+    let whole = tmp.join("whole");
+    execute(
+        cfg,
+        &options(&whole, None),
+        &AtomicBool::new(false),
+        &Silent,
+    )
+    .unwrap();
+    whole
+}
+
 /// Trials without their timings.
 fn essence(dir: &Path) -> Vec<String> {
     let journal = RunJournal::load(dir).unwrap();
@@ -85,14 +98,7 @@ fn summary(dir: &Path) -> Vec<String> {
 fn shards_merge_into_the_run_made_in_one_process() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path());
-    let whole = tmp.path().join("whole");
-    execute(
-        &cfg,
-        &options(&whole, None),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    let whole = run_whole(tmp.path(), &cfg);
 
     let sharded = tmp.path().join("sharded");
     for i in 0..3 {
@@ -206,14 +212,7 @@ impl gmmtune::search::driver::Progress for InterruptAfter<'_> {
 fn a_killed_shard_resumes_from_its_own_journal() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path());
-    let whole = tmp.path().join("whole");
-    execute(
-        &cfg,
-        &options(&whole, None),
-        &AtomicBool::new(false),
-        &Silent,
-    )
-    .unwrap();
+    let whole = run_whole(tmp.path(), &cfg);
     let dir = tmp.path().join("run");
     for i in 0..2 {
         let shard = Some(Shard::new(i, 2).unwrap());

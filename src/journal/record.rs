@@ -280,29 +280,24 @@ pub trait JournalRecord: Serialize + serde::de::DeserializeOwned {
     fn unit(&self) -> &UnitKey;
 }
 
-impl JournalRecord for TrialRecord {
-    fn format(&self) -> u32 {
-        self.format
-    }
-    fn run(&self) -> &str {
-        &self.context.run
-    }
-    fn unit(&self) -> &UnitKey {
-        &self.unit
-    }
+/// Both record kinds carry their format, unit and context under the same names.
+macro_rules! journal_record {
+    ($($record:ty),*) => {$(
+        impl JournalRecord for $record {
+            fn format(&self) -> u32 {
+                self.format
+            }
+            fn run(&self) -> &str {
+                &self.context.run
+            }
+            fn unit(&self) -> &UnitKey {
+                &self.unit
+            }
+        }
+    )*};
 }
 
-impl JournalRecord for UnitRecord {
-    fn format(&self) -> u32 {
-        self.format
-    }
-    fn run(&self) -> &str {
-        &self.context.run
-    }
-    fn unit(&self) -> &UnitKey {
-        &self.unit
-    }
-}
+journal_record!(TrialRecord, UnitRecord);
 
 /// Records for the unit tests of the modules that read journals.
 #[cfg(test)]
