@@ -80,6 +80,7 @@ fn essence(records: &[TrialRecord]) -> Vec<String> {
             let obj = v.as_object_mut().unwrap();
             obj.remove("fit_seconds");
             obj.remove("elapsed_s");
+            obj.remove("reused");
             v.to_string()
         })
         .collect();

@@ -212,7 +212,9 @@ pub struct TrialRecord {
     pub elapsed_s: f64,
     /// `true` when the result was not fitted again but taken from an identical trial measured
     /// earlier (same data, protocol, seed and configuration) by another strategy of the run or
-    /// an earlier generation of its journal.
+    /// an earlier generation of its journal. Like the seconds, a fact of the execution: a
+    /// configuration proposed twice may be fitted twice at once; the results are equal either
+    /// way.
     pub reused: bool,
     /// Metrics of a successful trial.
     pub metrics: Option<TrialMetrics>,
