@@ -11,6 +11,7 @@ pub mod eval;
 pub mod gmm;
 pub mod linalg;
 pub mod model_file;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod search;
