@@ -8,6 +8,7 @@
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod explore;
 pub mod gmm;
 pub mod linalg;
 pub mod model_file;
