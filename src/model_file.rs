@@ -176,7 +176,10 @@ impl ModelFile {
             )));
         }
         if let Some(q) = &file.training_score_quantiles {
-            if q.values.len() != QUANTILE_STEPS + 1 || q.values.windows(2).any(|w| !(w[0] <= w[1]))
+            if q.values.len() != QUANTILE_STEPS + 1
+                || q.values
+                    .windows(2)
+                    .any(|w| w[1] < w[0] || w[0].is_nan() || w[1].is_nan())
             {
                 return Err(invalid(format!(
                     "its training_score_quantiles must hold {} increasing values",

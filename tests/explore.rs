@@ -228,8 +228,9 @@ fn ellipses_follow_each_covariance_type() {
             ModelFile::fitted(model.clone(), vec!["a".into(), "b".into()], None, x.view()).unwrap();
         let space = PlotSpace::new(&file, x.view(), Units::Data).unwrap();
         let parts = space.project_components(&model);
-        for (c, (mean, cov)) in parts.iter().enumerate() {
-            assert_eq!(*mean, (model.means()[(c, 0)], model.means()[(c, 1)]));
+        for (c, part) in parts.iter().enumerate() {
+            let cov = &part.covariance;
+            assert_eq!(part.mean, (model.means()[(c, 0)], model.means()[(c, 1)]));
             let sigma = component_covariance(&model, c);
             let e = covariance_ellipse(*cov, 1.0).unwrap();
             // The 1σ axes are the square roots of the covariance's eigenvalues.
@@ -256,8 +257,9 @@ fn ellipses_follow_each_covariance_type() {
             }
         }
         if t == CovarianceType::Tied {
-            let first = covariance_ellipse(parts[0].1, 1.0).unwrap();
-            for (_, cov) in &parts[1..] {
+            let first = covariance_ellipse(parts[0].covariance, 1.0).unwrap();
+            for part in &parts[1..] {
+                let cov = &part.covariance;
                 assert_eq!(
                     covariance_ellipse(*cov, 1.0).unwrap(),
                     first,
@@ -293,7 +295,8 @@ fn standardised_models_are_drawn_in_data_units() {
         close(p.0, x[(7, 0)], 1e-14) && close(p.1, x[(7, 1)], 1e-14),
         "{p:?}"
     );
-    let (mean, cov) = space.project_components(&model)[0];
+    let first = &space.project_components(&model)[0];
+    let (mean, cov) = (first.mean, first.covariance);
     assert!(close(
         mean.0,
         s.mean[0] + s.scale[0] * model.means()[(0, 0)],
@@ -306,7 +309,7 @@ fn standardised_models_are_drawn_in_data_units() {
     );
     let model_units = PlotSpace::new(&file, z.view(), Units::Model).unwrap();
     assert!(model_units.x_title.ends_with("(standardised)"));
-    let (_, cov) = model_units.project_components(&model)[0];
+    let cov = model_units.project_components(&model)[0].covariance;
     let e = covariance_ellipse(cov, 1.0).unwrap();
     assert!(
         close(e.semi_major, e.semi_minor, 1e-12),

@@ -195,10 +195,16 @@ fn ellipses_bars_and_dots() {
         .render_svg()
         .unwrap();
     assert!(svg.contains("\ngrid\n") && svg.contains("\ncfo\n"));
-    assert!(
-        count(&svg, "<rect") >= 2 + 1 + 1,
-        "two bars, the legend patch, the background"
-    );
+    let blue_rects = svg
+        .lines()
+        .filter(|l| l.starts_with("<rect") && l.contains(r##"fill="#0072B2""##))
+        .count();
+    assert_eq!(blue_rects, 2 + 1, "two bars and the legend patch");
+    let orange_circles = svg
+        .lines()
+        .filter(|l| l.starts_with("<circle") && l.contains(r##"fill="#E69F00""##))
+        .count();
+    assert_eq!(orange_circles, 1 + 1, "one dot and its legend marker");
 }
 
 #[test]

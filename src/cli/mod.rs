@@ -169,7 +169,7 @@ struct PlotArgs {
     #[arg(long)]
     model_units: bool,
     /// Cells per side of the density grid.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 100)]
     grid: usize,
 }
 

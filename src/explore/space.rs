@@ -11,7 +11,7 @@ use ndarray::{array, Array1, Array2, Array3, ArrayView2, Axis};
 
 use crate::gmm::{CovarianceType, Covariances, GaussianMixture};
 use crate::model_file::ModelFile;
-use crate::plot::format_value;
+use crate::plot::{format_value, Component2d};
 
 use super::{ExploreError, Pca};
 
@@ -139,8 +139,8 @@ impl PlotSpace {
             .collect()
     }
 
-    /// Mean and 2×2 covariance of each component on the chart.
-    pub fn project_components(&self, model: &GaussianMixture) -> Vec<((f64, f64), [[f64; 2]; 2])> {
+    /// Mean and 2×2 covariance of each component on the chart (`style` = component index).
+    pub fn project_components(&self, model: &GaussianMixture) -> Vec<Component2d> {
         let means = self.project_rows(model.means());
         (0..model.n_components())
             .map(|c| {
@@ -150,7 +150,11 @@ impl PlotSpace {
                     .dot(&self.map.t());
                 // Symmetrise the rounding of the products.
                 let off = 0.5 * (s[(0, 1)] + s[(1, 0)]);
-                (means[c], [[s[(0, 0)], off], [off, s[(1, 1)]]])
+                Component2d {
+                    mean: means[c],
+                    covariance: [[s[(0, 0)], off], [off, s[(1, 1)]]],
+                    style: c,
+                }
             })
             .collect()
     }
@@ -168,7 +172,8 @@ impl PlotSpace {
         let k = parts.len();
         let mut means = Array2::zeros((k, 2));
         let mut covariances = Array3::zeros((k, 2, 2));
-        for (c, (m, s)) in parts.iter().enumerate() {
+        for (c, part) in parts.iter().enumerate() {
+            let (m, s) = (part.mean, part.covariance);
             means.row_mut(c).assign(&array![m.0, m.1]);
             for a in 0..2 {
                 for b in 0..2 {
@@ -228,8 +233,8 @@ mod tests {
         let space =
             PlotSpace::new(&file(model.clone(), Some(s)), rows.view(), Units::Data).unwrap();
         let parts = space.project_components(&model);
-        assert_eq!(parts[0].0, (12.0, 15.0));
-        assert_eq!(parts[0].1, [[4.0, 0.0], [0.0, 25.0]]);
+        assert_eq!(parts[0].mean, (12.0, 15.0));
+        assert_eq!(parts[0].covariance, [[4.0, 0.0], [0.0, 25.0]]);
         assert_eq!(space.log_jacobian(), Some(10f64.ln()));
         // The chart's density is the model's, moved by the Jacobian.
         let projected = space.projected_mixture(&model).unwrap();
@@ -258,7 +263,9 @@ mod tests {
         let space = PlotSpace::new(&file(model.clone(), None), rows.view(), Units::Data).unwrap();
         assert!(space.principal_components && space.x_title.starts_with("PC1: "));
         let parts = space.project_components(&model);
-        assert!((parts[0].1[0][0] - 9.0).abs() < 1e-9 && (parts[0].1[1][1] - 4.0).abs() < 1e-3);
+        let cov = parts[0].covariance;
+        // PC1 is the first axis; PC2 is (0, 2, 0.1) normalised: variance (4·4 + 1·0.01) / 4.01.
+        assert!((cov[0][0] - 9.0).abs() < 1e-9 && (cov[1][1] - 16.01 / 4.01).abs() < 1e-9);
         assert!(space.log_jacobian().is_none());
     }
 }

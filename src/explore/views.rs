@@ -41,7 +41,7 @@ impl Default for ViewOptions {
         ViewOptions {
             threshold: ThresholdRule::Quantile(0.99),
             units: Units::Data,
-            grid: 120,
+            grid: 100,
         }
     }
 }
@@ -89,16 +89,7 @@ pub fn model_views(
     let (log_likelihood, component) = model.score_samples_and_components(rows.view())?;
     let scores: Vec<f64> = log_likelihood.iter().map(|ll| -ll).collect();
     let responsibilities = model.predict_proba(rows.view())?;
-    let parts = space.project_components(model);
-    let components: Vec<Component2d> = parts
-        .iter()
-        .enumerate()
-        .map(|(c, &(mean, covariance))| Component2d {
-            mean,
-            covariance,
-            style: c,
-        })
-        .collect();
+    let components = space.project_components(model);
     let density = DensityGrid::new(&space, model, &points, &components, options.grid)?;
     let threshold = options.threshold.resolve(
         file.training_score_quantiles.as_ref(),
