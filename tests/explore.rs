@@ -745,3 +745,39 @@ fn fitted_model_files_record_training_quantiles() {
         Some(q)
     );
 }
+
+#[test]
+fn large_data_is_drawn_as_a_sample() {
+    let n = 12_000;
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        ((i * (7 + 5 * j)) % 101) as f64 + (i % 3) as f64 * 50.0 * j as f64
+    });
+    let model = GmmParams::new(2)
+        .seed(0)
+        .check()
+        .unwrap()
+        .fit(x.view())
+        .unwrap();
+    let file = ModelFile::fitted(model, vec!["a".into(), "b".into()], None, x.view()).unwrap();
+    let input = ViewInput {
+        model: &file,
+        data: x.view(),
+        labels: None,
+        dataset: "big",
+    };
+    let views = model_views(input, &ViewOptions::default()).unwrap();
+    let components = &views[1].svg;
+    assert!(components.contains("1 row in 3 shown (4000 of 12000)"));
+    let marks = components.matches("<circle").count() + components.matches("<rect").count();
+    assert!(marks < 4100 + 200, "about 4000 rows drawn: {marks}");
+    // The anomaly chart keeps every flagged row (about 1 % of them) beside the sample.
+    let flagged = file
+        .training_score_quantiles
+        .as_ref()
+        .unwrap()
+        .at(0.99)
+        .unwrap();
+    assert!(views[3]
+        .svg
+        .contains(&gmmtune::plot::format_value(flagged, 4)));
+}

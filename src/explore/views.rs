@@ -12,6 +12,20 @@ use crate::plot::{
 use super::threshold::response_entropy;
 use super::{ExploreError, PlotSpace, ThresholdRule, Units};
 
+/// The most rows a chart draws: above it every k-th row is drawn (and, on the anomaly chart,
+/// every flagged or labelled-anomalous row too), so charts of large data stay small.
+pub const MAX_POINTS: usize = 5000;
+
+/// Every k-th index of `0..n`, at most [`MAX_POINTS`] of them.
+fn strided(n: usize) -> Vec<usize> {
+    let step = n.div_ceil(MAX_POINTS).max(1);
+    (0..n).step_by(step).collect()
+}
+
+fn pick<T: Clone>(values: &[T], index: &[usize]) -> Vec<T> {
+    index.iter().map(|&i| values[i].clone()).collect()
+}
+
 /// The model and the rows to show.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewInput<'a> {
@@ -91,6 +105,18 @@ pub fn model_views(
     let responsibilities = model.predict_proba(rows.view())?;
     let components = space.project_components(model);
     let density = DensityGrid::new(&space, model, &points, &components, options.grid)?;
+    let shown = strided(points.len());
+    let sample_note = if shown.len() < points.len() {
+        format!(
+            "; 1 row in {} shown ({} of {})",
+            points.len().div_ceil(MAX_POINTS),
+            shown.len(),
+            points.len()
+        )
+    } else {
+        String::new()
+    };
+    let shown_points = pick(&points, &shown);
     let threshold = options.threshold.resolve(
         file.training_score_quantiles.as_ref(),
         &scores,
@@ -111,13 +137,12 @@ pub fn model_views(
 
     let density_figure = base("Log-density")
         .subtitle(&format!(
-            "{shape}; {}{}",
+            "{shape}; {}contours at equal steps{sample_note}",
             if space.principal_components {
                 "marginal density on the plane, "
             } else {
                 ""
-            },
-            "contours at equal steps"
+            }
         ))
         .layer(
             Heatmap::new(density.grid.clone(), "log-density (nats)", Ramp::Viridis)
@@ -130,7 +155,7 @@ pub fn model_views(
                 .label("density contours"),
         )
         .layer(
-            Scatter::new("rows", points.clone())
+            Scatter::new("rows", shown_points.clone())
                 .color(WHITE)
                 .size(2)
                 .outline(),
@@ -146,10 +171,15 @@ pub fn model_views(
         .collect();
     let means: Vec<(f64, f64)> = components.iter().map(|c| c.mean).collect();
     let components_figure = base("Components")
-        .subtitle(&format!("{shape}; rows by most responsible component"))
+        .subtitle(&format!(
+            "{shape}; rows by most responsible component{sample_note}"
+        ))
         .layer(
-            Scatter::new("rows", points.clone())
-                .categories(component.to_vec(), &names)
+            Scatter::new("rows", shown_points.clone())
+                .categories(
+                    pick(component.as_slice().expect("contiguous"), &shown),
+                    &names,
+                )
                 .size(2),
         )
         .layer(Ellipses::new(components.clone()))
@@ -172,12 +202,12 @@ pub fn model_views(
         .count();
     let uncertainty_figure = base("Uncertainty")
         .subtitle(&format!(
-            "entropy of the responsibilities: 0 = one component owns the row, ln {k} = all share it\n{shared} of {} rows have no component with 90 % of the responsibility",
+            "entropy of the responsibilities: 0 = one component owns the row, ln {k} = all share it\n{shared} of {} rows have no component with 90 % of the responsibility{sample_note}",
             points.len()
         ))
         .layer(
-            Scatter::new("rows", points.clone())
-                .shaded(entropy, "entropy (nats)", Ramp::CividisInverted)
+            Scatter::new("rows", shown_points.clone())
+                .shaded(pick(&entropy, &shown), "entropy (nats)", Ramp::CividisInverted)
                 .shade_range(0.0, max_entropy.max(1e-9))
                 .size(3)
                 .outline(),
@@ -186,6 +216,7 @@ pub fn model_views(
 
     let anomalies_figure = anomaly_figure(
         base("Anomalies"),
+        &shown,
         &points,
         &scores,
         input.labels,
@@ -300,8 +331,10 @@ impl DensityGrid {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn anomaly_figure(
     figure: Figure,
+    shown: &[usize],
     points: &[(f64, f64)],
     scores: &[f64],
     labels: Option<&[bool]>,
@@ -357,6 +390,13 @@ fn anomaly_figure(
             )
         }
     };
+    // The strided rows, and every flagged or anomalous row among the others.
+    let mut drawn: Vec<usize> = (0..points.len())
+        .filter(|&i| flagged[i] || labels.is_some_and(|l| l[i]))
+        .chain(shown.iter().copied())
+        .collect();
+    drawn.sort_unstable();
+    drawn.dedup();
     let mut figure = figure
         .subtitle(&format!(
             "flagged: score = −log-likelihood > {}: {n_flagged} of {} rows{summary}\nthreshold: {}",
@@ -365,8 +405,8 @@ fn anomaly_figure(
             threshold.description,
         ))
         .layer(
-            Scatter::new("rows", points.to_vec())
-                .categories_styled(index, &names, styles)
+            Scatter::new("rows", pick(points, &drawn))
+                .categories_styled(pick(&index, &drawn), &names, styles)
                 .size(3),
         );
     // For two features the threshold is a contour of the chart's density; for principal
