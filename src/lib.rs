@@ -8,12 +8,14 @@
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod explore;
 pub mod gmm;
 pub mod gmm_config;
 pub mod journal;
 pub mod linalg;
 pub mod model_file;
 pub mod plan;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod search;

@@ -46,12 +46,8 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
         model.score(rows.view())?,
         model.bic(rows.view())?
     );
-    ModelFile {
-        model,
-        feature_names: table.feature_names,
-        standardization,
-    }
-    .save(&args.output)?;
+    ModelFile::fitted(model, table.feature_names, standardization, rows.view())?
+        .save(&args.output)?;
     eprintln!("{summary}\nmodel written to {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,18 @@
 //! Command-line interface: argument parsing, progress display and exit codes.
 
 mod fit;
+mod plot;
 mod progress;
 mod run;
 mod score;
+mod select;
 mod shards;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use gmmtune::explore::{Criterion, ThresholdRule};
 use gmmtune::gmm::{CovarianceType, InitMethod};
 use gmmtune::plan::Shard;
 
@@ -27,8 +30,12 @@ enum Command {
     Run(RunArgs),
     /// Fit one Gaussian mixture on a CSV or CSV.gz file and save it as JSON.
     Fit(FitArgs),
-    /// Score the rows of a CSV or CSV.gz file with a saved model.
+    /// Score the rows of a CSV or CSV.gz file with a saved model (and flag anomalies).
     Score(ScoreArgs),
+    /// Draw a saved model on a data file: density, components, uncertainty, anomalies, convergence.
+    Plot(PlotArgs),
+    /// Fit candidate sizes and covariance types; tabulate and plot BIC, AIC and held-out log-likelihood.
+    Select(SelectArgs),
     /// Recompute summary.json and summary.csv of a run directory from its journal.
     Summarize {
         /// The run directory (e.g. reports/quickstart).
@@ -193,6 +200,91 @@ struct ScoreArgs {
     /// Where to write the scores (CSV).
     #[arg(long)]
     output: PathBuf,
+    /// Flag anomalies (an `anomaly` 0/1 column): a score, quantile:Q of the training scores
+    /// (e.g. quantile:0.99) or cost (the cost-optimal threshold on labelled rows).
+    #[arg(long, value_parser = parse_threshold, allow_hyphen_values = true)]
+    threshold: Option<ThresholdRule>,
+    #[command(flatten)]
+    cost: CostArgs,
+}
+
+/// The cost model of `--threshold cost`.
+#[derive(Debug, Args)]
+struct CostArgs {
+    /// Cost of a false alarm (with --threshold cost).
+    #[arg(long, default_value_t = 1.0)]
+    c_alarm: f64,
+    /// Cost of a missed anomaly (with --threshold cost).
+    #[arg(long, default_value_t = 5.0)]
+    c_missed: f64,
+    /// Rows an alarm may be away from an anomaly and still catch it (with --threshold cost).
+    #[arg(long, default_value_t = 0)]
+    tolerance: usize,
+}
+
+#[derive(Debug, Args)]
+struct PlotArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Model written by `gmmtune fit` or `gmmtune select`.
+    #[arg(long)]
+    model: PathBuf,
+    /// Directory for the SVG files (created if missing).
+    #[arg(long)]
+    output: PathBuf,
+    /// Rows flagged on the anomaly chart: a score, quantile:Q of the training scores or cost.
+    #[arg(long, default_value = "quantile:0.99", value_parser = parse_threshold, allow_hyphen_values = true)]
+    threshold: ThresholdRule,
+    #[command(flatten)]
+    cost: CostArgs,
+    /// Draw two-feature models in their standardised units instead of the data's.
+    #[arg(long)]
+    model_units: bool,
+    /// Cells per side of the density grid.
+    #[arg(long, default_value_t = 100)]
+    grid: usize,
+}
+
+#[derive(Debug, Args)]
+struct SelectArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Directory for the table, the charts and the selected model (created if missing).
+    #[arg(long)]
+    output: PathBuf,
+    /// Candidate sizes: a range 1..8 (inclusive), or a list 1,2,4,8.
+    #[arg(long, default_value = "1..8")]
+    n_components: String,
+    /// Candidate covariance types (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "full,tied,diag,spherical", value_parser = parse_covariance)]
+    covariance_type: Vec<CovarianceType>,
+    /// bic, aic or cv (held-out log-likelihood): which one picks the saved model.
+    #[arg(long, default_value = "bic")]
+    criterion: Criterion,
+    /// Folds of the held-out log-likelihood.
+    #[arg(long, default_value_t = 5)]
+    cv_folds: usize,
+    /// Non-negative regularisation added to the covariance diagonals.
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    reg_covar: f64,
+    /// kmeans, k-means++, random or random_from_data.
+    #[arg(long, default_value = "kmeans", value_parser = parse_init)]
+    init: InitMethod,
+    /// Initialisations per fit; the best lower bound wins.
+    #[arg(long, default_value_t = 1)]
+    n_init: usize,
+    /// Maximum EM iterations.
+    #[arg(long, default_value_t = 100)]
+    max_iter: usize,
+    /// Convergence threshold on the mean log-likelihood.
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    tol: f64,
+    /// Seed of every fit.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Standardise the features first (stored in the saved model).
+    #[arg(long)]
+    standardize: bool,
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
@@ -207,12 +299,18 @@ fn parse_init(s: &str) -> Result<InitMethod, String> {
     s.parse()
 }
 
+fn parse_threshold(s: &str) -> Result<ThresholdRule, String> {
+    s.parse()
+}
+
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Fit(args) => fit::fit(args),
         Command::Score(args) => score::score(args),
+        Command::Plot(args) => plot::plot(args),
+        Command::Select(args) => select::select(args),
         Command::Summarize { dir } => run::summarize(&dir),
         Command::Export(args) => run::export(args),
         Command::Merge { dir } => shards::merge(&dir),

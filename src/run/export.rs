@@ -190,12 +190,14 @@ pub fn export_selected(
             fields: differing.join(", "),
         });
     }
+    let model = ModelFile::fitted(
+        model,
+        table.feature_names.clone(),
+        Some(prepared.standardizer.clone()),
+        prepared.fit_rows.view(),
+    )?;
     Ok(Exported {
-        model: ModelFile {
-            model,
-            feature_names: table.feature_names.clone(),
-            standardization: Some(prepared.standardizer.clone()),
-        },
+        model,
         record,
         metrics,
         prepared,
