@@ -260,3 +260,38 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         "every trial exactly once"
     );
 }
+
+#[test]
+fn a_jobs_flag_out_of_range_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_csv(tmp.path(), 100);
+    let cfg = tmp.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name: j\ndatasets: [{{path: '{}'}}]\nstrategies: [{{kind: grid}}]\nspace: {{n_components: 1, covariance_type: full, reg_covar: 1.0e-6, init: kmeans}}\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    for jobs in ["0", "100000", "two"] {
+        let out = run(gmmtune()
+            .arg("run")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .args(["--jobs", jobs]));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        let msg = stderr(&out);
+        assert!(
+            msg.contains("--jobs") && msg.contains("not a number of threads from 1 to 1024"),
+            "{msg}"
+        );
+        assert!(!tmp.path().join("out").exists());
+    }
+}
