@@ -237,6 +237,17 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
     assert!(stderr(&status).contains("--resume"), "{}", stderr(&status));
     assert!((3..40).contains(&kept), "{kept} trials kept");
 
+    // An interrupt in the middle of a write leaves the last record cut off: the summary and
+    // the resume drop it with a warning naming the file and line, and its trial runs again.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let last_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    let cut = last_start + (text.len() - last_start) / 2;
+    std::fs::write(&journal, &text[..cut]).unwrap();
+    let dropped = format!("trials.jsonl, line {kept}: dropped a record cut off by an interruption");
+    let out = run(gmmtune().arg("summarize").arg(&out_dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&dropped), "{}", stderr(&out));
+
     let out = run(gmmtune()
         .arg("run")
         .arg(&cfg)
@@ -244,6 +255,7 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         .arg(&out_dir)
         .args(["--resume", "--quiet"]));
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&dropped), "{}", stderr(&out));
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut trials: Vec<u64> = text
         .lines()
