@@ -307,3 +307,103 @@ fn a_jobs_flag_out_of_range_is_refused_before_anything_runs() {
         assert!(!tmp.path().join("out").exists());
     }
 }
+
+/// The column `name` of a CSV text, by row.
+fn csv_column(text: &str, name: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|l| l.split(',').nth(at).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_exported_model_scores_the_run_rows_exactly_as_the_journal_says() {
+    use gmmtune::eval::{average_precision, roc_auc, CostModel};
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    write_csv(&work, 400);
+    std::fs::write(
+        work.join("c.yaml"),
+        "name: exp\nseed: 4\ndatasets: [{path: data.csv}]\ncost_model: {c_alarm: 1, c_missed: 5}\n\
+         space: {n_components: [1, 2, 3], covariance_type: [diag, full], reg_covar: 1.0e-6, init: kmeans}\n\
+         strategies: [{kind: grid}, {kind: random, budget: {trials: 4}}]\n",
+    )
+    .unwrap();
+    // Relative paths, run from its own directory; exported from another one.
+    let out = run(gmmtune()
+        .args(["run", "c.yaml", "--out", "run", "--quiet"])
+        .current_dir(&work));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let model = other.join("model.json");
+    let parts = other.join("parts.csv");
+    let out = run(gmmtune()
+        .arg("export")
+        .arg(work.join("run"))
+        .args(["--dataset", "data", "--strategy", "grid", "--output"])
+        .arg(&model)
+        .arg("--parts")
+        .arg(&parts)
+        .current_dir(&other));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it measures as journaled"),
+        "{}",
+        stderr(&out)
+    );
+    let scores = other.join("scores.csv");
+    let out = run(gmmtune()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(work.join("data.csv"))
+        .arg("--output")
+        .arg(&scores));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("run/summary.json")).unwrap())
+            .unwrap();
+    let selected = &summary[0]["selected"];
+    assert_eq!(summary[0]["unit"]["strategy"], "grid");
+    let metrics = &selected["metrics"];
+    let score_text = std::fs::read_to_string(&scores).unwrap();
+    let anomaly_scores: Vec<f64> = csv_column(&score_text, "anomaly_score")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let part_text = std::fs::read_to_string(&parts).unwrap();
+    let part_of = csv_column(&part_text, "part");
+    let label_of = csv_column(&part_text, "anomaly");
+    assert_eq!(part_of.len(), 400);
+    let pick = |part: &str| -> (Vec<f64>, Vec<bool>) {
+        (0..400)
+            .filter(|&i| part_of[i] == part)
+            .map(|i| (anomaly_scores[i], label_of[i] == "1"))
+            .unzip()
+    };
+    let cost_model = CostModel::new(1.0, 5.0, 0).unwrap();
+    let threshold = metrics["threshold"].as_f64().unwrap();
+    for part in ["validation", "test"] {
+        let (s, l) = pick(part);
+        let short = if part == "validation" { "val" } else { "test" };
+        let journaled = |m: &str| metrics[format!("{short}_{m}")].as_f64().unwrap();
+        assert_eq!(roc_auc(&s, &l), journaled("auc"), "{part} AUC");
+        assert_eq!(average_precision(&s, &l), journaled("ap"), "{part} AP");
+        assert_eq!(
+            cost_model.cost(&s, &l, threshold),
+            journaled("cost"),
+            "{part} cost"
+        );
+    }
+    let (s, l) = pick("train");
+    assert_eq!(
+        cost_model.cost(&s, &l, threshold),
+        metrics["train_cost"].as_f64().unwrap()
+    );
+}
