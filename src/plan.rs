@@ -53,6 +53,14 @@ pub enum PlanError {
     /// The registry could not be read.
     #[error(transparent)]
     Registry(Box<DataError>),
+    /// The registry named by the environment could not be read.
+    #[error("the registry named by ${variable} cannot be read: {source}; point {variable} at a registry file, or unset it")]
+    RegistryFromEnv {
+        /// The environment variable.
+        variable: &'static str,
+        /// Why.
+        source: Box<DataError>,
+    },
     /// A dataset name is not in the registry.
     #[error("config {path}: `{key}`: dataset `{name}` is not in the registry {registry} (it lists: {known}); name a registered dataset or give `{{path: FILE}}`")]
     UnknownDataset {
@@ -157,16 +165,23 @@ impl Plan {
             key,
             message,
         };
-        let needing = config.strategies_needing_labels();
+        let needing: Vec<String> = config
+            .strategies
+            .iter()
+            .filter(|s| s.objective.needs_labels())
+            .map(|s| format!("`{}` ({})", s.name, s.objective.as_str()))
+            .collect();
         if !prepared.labelled && !needing.is_empty() {
             return Err(invalid(
                 planned.key.clone(),
                 format!(
-                    "dataset `{}` ({}) has no label column `{}`, and strategies {} optimise an objective that needs labels: name its label column with `label_column`, or use `objective: bic` or `cv_loglik`",
+                    "dataset `{}` ({}) has no label column `{}`, and strateg{} {} need{} anomaly labels: name its label column with `label_column`, or use `objective: bic` or `cv_loglik`",
                     planned.name,
                     planned.path.display(),
                     planned.read_options.label_column.as_deref().unwrap_or("label"),
-                    needing.join(", ")
+                    if needing.len() == 1 { "y" } else { "ies" },
+                    needing.join(", "),
+                    if needing.len() == 1 { "s" } else { "" },
                 ),
             ));
         }
@@ -295,9 +310,24 @@ fn load_registry(config: &RunConfig) -> Result<Option<Registry>, PlanError> {
             }
         }
     };
-    Registry::load(&path)
-        .map(Some)
-        .map_err(|e| PlanError::Registry(Box::new(e)))
+    Registry::load(&path).map(Some).map_err(|e| {
+        let from_env = config.registry.is_none()
+            && std::env::var_os(crate::data::REGISTRY_ENV).is_some_and(|v| !v.is_empty());
+        if config.registry.is_some() {
+            PlanError::Invalid {
+                path: config.origin.clone(),
+                key: "registry".into(),
+                message: e.to_string(),
+            }
+        } else if from_env {
+            PlanError::RegistryFromEnv {
+                variable: crate::data::REGISTRY_ENV,
+                source: Box::new(e),
+            }
+        } else {
+            PlanError::Registry(Box::new(e))
+        }
+    })
 }
 
 fn plan_dataset(
@@ -546,8 +576,13 @@ mod tests {
             empty.path(),
         )
         .unwrap();
-        let msg = Plan::build(&config).unwrap_err().to_string();
-        assert!(msg.contains("none.yaml"), "{msg}");
+        let err = Plan::build(&config).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("none.yaml") && msg.contains("file not found"),
+            "{msg}"
+        );
+        assert_eq!(key_of(err), "registry");
     }
 
     /// Plans `body` over a 40-row file (4 anomalies) and checks it against the loaded data.

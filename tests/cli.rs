@@ -308,6 +308,89 @@ fn a_jobs_flag_out_of_range_is_refused_before_anything_runs() {
     }
 }
 
+#[test]
+fn each_error_is_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bad.csv"), "a,b,label\n1,2,0\n3,oops,0\n").unwrap();
+    let cfg = tmp.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        "name: once\ndatasets: [{path: bad.csv}]\nstrategies: [{kind: grid}]\n",
+    )
+    .unwrap();
+    let out = run(gmmtune()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(tmp.path().join("out")));
+    assert_eq!(out.status.code(), Some(1));
+    let msg = stderr(&out);
+    assert_eq!(msg.matches("error:").count(), 1, "{msg}");
+    assert_eq!(msg.matches("line 3").count(), 1, "{msg}");
+    assert_eq!(msg.matches("oops").count(), 1, "{msg}");
+    assert!(msg.starts_with("error: dataset `bad`: "), "{msg}");
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+}
+
+#[test]
+fn registry_names_and_config_paths_work_from_any_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(&project).unwrap();
+    // `gmmtune datasets` says which registry it found.
+    let out = run(gmmtune().arg("datasets").current_dir(&elsewhere));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = listing.lines().next().unwrap();
+    assert!(
+        first.starts_with("registry: ") && first.ends_with("datasets/registry.yaml"),
+        "{listing}"
+    );
+    assert!(Path::new(first.trim_start_matches("registry: ")).is_file());
+    assert!(listing.contains("wbc"));
+    // $GMMTUNE_REGISTRY names another one.
+    let own = project.join("reg.yaml");
+    std::fs::write(
+        &own,
+        "datasets:\n  - {name: mine, path: data.csv, rows: 120, features: 2, anomaly_pct: 10, family: mine, source: test, licence: CC0}\n",
+    )
+    .unwrap();
+    write_csv(&project, 120);
+    let out = run(gmmtune()
+        .arg("datasets")
+        .env("GMMTUNE_REGISTRY", &own)
+        .current_dir(&elsewhere));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listing.starts_with(&format!("registry: {}\n", own.display())) && listing.contains("mine"),
+        "{listing}"
+    );
+    // A config in another directory: its file paths resolve against it, and registry names
+    // are found from anywhere.
+    std::fs::write(
+        project.join("c.yaml"),
+        "name: anywhere\ndatasets: [{path: data.csv}, wbc]\nstrategies: [{kind: fixed, configs: [{n_components: 1}]}]\n",
+    )
+    .unwrap();
+    let out = run(gmmtune()
+        .args(["run", "../project/c.yaml", "--out", "out"])
+        .env_remove("GMMTUNE_REGISTRY")
+        .current_dir(&elsewhere));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("registry: ") && msg.contains("datasets/registry.yaml"),
+        "{msg}"
+    );
+    let summary = std::fs::read_to_string(elsewhere.join("out/summary.csv")).unwrap();
+    assert!(
+        summary.contains("\ndata,fixed,") && summary.contains("\nwbc,fixed,"),
+        "{summary}"
+    );
+}
+
 /// The column `name` of a CSV text, by row.
 fn csv_column(text: &str, name: &str) -> Vec<String> {
     let mut lines = text.lines();
