@@ -237,6 +237,17 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
     assert!(stderr(&status).contains("--resume"), "{}", stderr(&status));
     assert!((3..40).contains(&kept), "{kept} trials kept");
 
+    // An interrupt in the middle of a write leaves the last record cut off: the summary and
+    // the resume drop it with a warning naming the file and line, and its trial runs again.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let last_start = text.trim_end().rfind('\n').map_or(0, |i| i + 1);
+    let cut = last_start + (text.len() - last_start) / 2;
+    std::fs::write(&journal, &text[..cut]).unwrap();
+    let dropped = format!("trials.jsonl, line {kept}: dropped a record cut off by an interruption");
+    let out = run(gmmtune().arg("summarize").arg(&out_dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&dropped), "{}", stderr(&out));
+
     let out = run(gmmtune()
         .arg("run")
         .arg(&cfg)
@@ -244,6 +255,7 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         .arg(&out_dir)
         .args(["--resume", "--quiet"]));
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&dropped), "{}", stderr(&out));
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut trials: Vec<u64> = text
         .lines()
@@ -258,5 +270,223 @@ fn ctrl_c_keeps_finished_trials_and_resume_completes_the_run() {
         trials,
         (0..40).collect::<Vec<u64>>(),
         "every trial exactly once"
+    );
+}
+
+#[test]
+fn a_jobs_flag_out_of_range_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_csv(tmp.path(), 100);
+    let cfg = tmp.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "name: j\ndatasets: [{{path: '{}'}}]\nstrategies: [{{kind: grid}}]\nspace: {{n_components: 1, covariance_type: full, reg_covar: 1.0e-6, init: kmeans}}\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    for jobs in ["0", "100000", "two"] {
+        let out = run(gmmtune()
+            .arg("run")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .args(["--jobs", jobs]));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        let msg = stderr(&out);
+        assert!(
+            msg.contains("--jobs") && msg.contains("not a number of threads from 1 to 1024"),
+            "{msg}"
+        );
+        assert!(!tmp.path().join("out").exists());
+    }
+}
+
+#[test]
+fn each_error_is_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bad.csv"), "a,b,label\n1,2,0\n3,oops,0\n").unwrap();
+    let cfg = tmp.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        "name: once\ndatasets: [{path: bad.csv}]\nstrategies: [{kind: grid}]\n",
+    )
+    .unwrap();
+    let out = run(gmmtune()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(tmp.path().join("out")));
+    assert_eq!(out.status.code(), Some(1));
+    let msg = stderr(&out);
+    assert_eq!(msg.matches("error:").count(), 1, "{msg}");
+    assert_eq!(msg.matches("line 3").count(), 1, "{msg}");
+    assert_eq!(msg.matches("oops").count(), 1, "{msg}");
+    assert!(msg.starts_with("error: dataset `bad`: "), "{msg}");
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+}
+
+#[test]
+fn registry_names_and_config_paths_work_from_any_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(&project).unwrap();
+    // `gmmtune datasets` says which registry it found.
+    let out = run(gmmtune().arg("datasets").current_dir(&elsewhere));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = listing.lines().next().unwrap();
+    assert!(
+        first.starts_with("registry: ") && first.ends_with("datasets/registry.yaml"),
+        "{listing}"
+    );
+    assert!(Path::new(first.trim_start_matches("registry: ")).is_file());
+    assert!(listing.contains("wbc"));
+    // $GMMTUNE_REGISTRY names another one.
+    let own = project.join("reg.yaml");
+    std::fs::write(
+        &own,
+        "datasets:\n  - {name: mine, path: data.csv, rows: 120, features: 2, anomaly_pct: 10, family: mine, source: test, licence: CC0}\n",
+    )
+    .unwrap();
+    write_csv(&project, 120);
+    let out = run(gmmtune()
+        .arg("datasets")
+        .env("GMMTUNE_REGISTRY", &own)
+        .current_dir(&elsewhere));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listing.starts_with(&format!("registry: {}\n", own.display())) && listing.contains("mine"),
+        "{listing}"
+    );
+    // A config in another directory: its file paths resolve against it, and registry names
+    // are found from anywhere.
+    std::fs::write(
+        project.join("c.yaml"),
+        "name: anywhere\ndatasets: [{path: data.csv}, wbc]\nstrategies: [{kind: fixed, configs: [{n_components: 1}]}]\n",
+    )
+    .unwrap();
+    let out = run(gmmtune()
+        .args(["run", "../project/c.yaml", "--out", "out"])
+        .env_remove("GMMTUNE_REGISTRY")
+        .current_dir(&elsewhere));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let msg = stderr(&out);
+    assert!(
+        msg.contains("registry: ") && msg.contains("datasets/registry.yaml"),
+        "{msg}"
+    );
+    let summary = std::fs::read_to_string(elsewhere.join("out/summary.csv")).unwrap();
+    assert!(
+        summary.contains("\ndata,fixed,") && summary.contains("\nwbc,fixed,"),
+        "{summary}"
+    );
+}
+
+/// The column `name` of a CSV text, by row.
+fn csv_column(text: &str, name: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|l| l.split(',').nth(at).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_exported_model_scores_the_run_rows_exactly_as_the_journal_says() {
+    use gmmtune::eval::{average_precision, roc_auc, CostModel};
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    write_csv(&work, 400);
+    std::fs::write(
+        work.join("c.yaml"),
+        "name: exp\nseed: 4\ndatasets: [{path: data.csv}]\ncost_model: {c_alarm: 1, c_missed: 5}\n\
+         space: {n_components: [1, 2, 3], covariance_type: [diag, full], reg_covar: 1.0e-6, init: kmeans}\n\
+         strategies: [{kind: grid}, {kind: random, budget: {trials: 4}}]\n",
+    )
+    .unwrap();
+    // Relative paths, run from its own directory; exported from another one.
+    let out = run(gmmtune()
+        .args(["run", "c.yaml", "--out", "run", "--quiet"])
+        .current_dir(&work));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let model = other.join("model.json");
+    let parts = other.join("parts.csv");
+    let out = run(gmmtune()
+        .arg("export")
+        .arg(work.join("run"))
+        .args(["--dataset", "data", "--strategy", "grid", "--output"])
+        .arg(&model)
+        .arg("--parts")
+        .arg(&parts)
+        .current_dir(&other));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it measures as journaled"),
+        "{}",
+        stderr(&out)
+    );
+    let scores = other.join("scores.csv");
+    let out = run(gmmtune()
+        .arg("score")
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(work.join("data.csv"))
+        .arg("--output")
+        .arg(&scores));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("run/summary.json")).unwrap())
+            .unwrap();
+    let selected = &summary[0]["selected"];
+    assert_eq!(summary[0]["unit"]["strategy"], "grid");
+    let metrics = &selected["metrics"];
+    let score_text = std::fs::read_to_string(&scores).unwrap();
+    let anomaly_scores: Vec<f64> = csv_column(&score_text, "anomaly_score")
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let part_text = std::fs::read_to_string(&parts).unwrap();
+    let part_of = csv_column(&part_text, "part");
+    let label_of = csv_column(&part_text, "anomaly");
+    assert_eq!(part_of.len(), 400);
+    let pick = |part: &str| -> (Vec<f64>, Vec<bool>) {
+        (0..400)
+            .filter(|&i| part_of[i] == part)
+            .map(|i| (anomaly_scores[i], label_of[i] == "1"))
+            .unzip()
+    };
+    let cost_model = CostModel::new(1.0, 5.0, 0).unwrap();
+    let threshold = metrics["threshold"].as_f64().unwrap();
+    for part in ["validation", "test"] {
+        let (s, l) = pick(part);
+        let short = if part == "validation" { "val" } else { "test" };
+        let journaled = |m: &str| metrics[format!("{short}_{m}")].as_f64().unwrap();
+        assert_eq!(roc_auc(&s, &l), journaled("auc"), "{part} AUC");
+        assert_eq!(average_precision(&s, &l), journaled("ap"), "{part} AP");
+        assert_eq!(
+            cost_model.cost(&s, &l, threshold),
+            journaled("cost"),
+            "{part} cost"
+        );
+    }
+    let (s, l) = pick("train");
+    assert_eq!(
+        cost_model.cost(&s, &l, threshold),
+        metrics["train_cost"].as_f64().unwrap()
     );
 }

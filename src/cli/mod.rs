@@ -101,8 +101,8 @@ struct RunArgs {
     /// its results as an earlier generation (reused where identical) and start a new one.
     #[arg(long, requires = "resume")]
     force: bool,
-    /// Worker threads (default: the config's `jobs`, else all cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: the config's `jobs`, else all cores).
+    #[arg(long, value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// No progress display.
     #[arg(long, short)]
@@ -289,6 +289,16 @@ struct SelectArgs {
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
+}
+
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    let max = gmmtune::config::MAX_JOBS;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number of threads from 1 to {max} (leave --jobs out for all cores)"
+        )),
+    }
 }
 
 fn parse_covariance(s: &str) -> Result<CovarianceType, String> {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use gmmtune::journal::{TrialRecord, UnitKey, UnitRecord};
 use gmmtune::search::driver::{Progress, Silent};
 use gmmtune::search::Budget;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
+};
 
 /// A progress sink that can be closed at the end of a run.
 pub trait Display: Progress + Send {
@@ -32,6 +34,15 @@ pub fn make_progress(quiet: bool) -> Box<dyn Display> {
     } else {
         Box::new(LogLines)
     }
+}
+
+/// Time left if the units left take as long on average as those done: steadier than
+/// indicatif's rate estimate, which swings when a large unit holds the last steps.
+fn linear_eta(elapsed: Duration, done: u64, total: u64) -> Option<Duration> {
+    if done == 0 || done > total {
+        return None;
+    }
+    Some(elapsed.mul_f64((total - done) as f64 / done as f64))
 }
 
 fn fmt_best(best: Option<f64>) -> String {
@@ -93,13 +104,27 @@ struct Bars {
 
 impl Bars {
     fn new() -> Bars {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+        Bars::with_target(ProgressDrawTarget::stderr_with_hz(8))
+    }
+
+    fn with_target(target: ProgressDrawTarget) -> Bars {
+        let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
             ProgressStyle::with_template(
-                "units [{bar:30}] {pos}/{len}  {msg}  {elapsed_precise} elapsed, eta {eta}",
+                "units [{bar:30}] {pos}/{len}  {msg}  {elapsed_precise} elapsed, eta {linear_eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "linear_eta",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let eta = linear_eta(state.elapsed(), state.pos(), state.len().unwrap_or(0));
+                    let _ = match eta {
+                        Some(eta) => write!(w, "{:#}", HumanDuration(eta)),
+                        None => write!(w, "-"),
+                    };
+                },
+            )
             .progress_chars("=> "),
         );
         overall.enable_steady_tick(Duration::from_millis(250));
@@ -192,5 +217,72 @@ impl Display for Bars {
         }
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eta_scales_the_time_taken_by_the_units_left() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(linear_eta(minute, 0, 10), None);
+        assert_eq!(linear_eta(minute, 1, 3), Some(2 * minute));
+        assert_eq!(linear_eta(minute, 80, 81), Some(minute / 80));
+        assert_eq!(linear_eta(minute, 10, 10), Some(Duration::ZERO));
+    }
+
+    fn unit_record(unit: UnitKey) -> UnitRecord {
+        serde_json::from_value(serde_json::json!({
+            "format": gmmtune::journal::JOURNAL_FORMAT,
+            "unit": unit,
+            "reason": "trial_budget",
+            "trials": 4,
+            "elapsed_s": 1.0,
+            "time_overshoot_s": 0.0,
+            "context": {
+                "run": "f00d",
+                "version": gmmtune::journal::GMMTUNE_VERSION,
+                "data": {"sha256": "ab", "rows": 10, "features": 1, "labelled": true},
+                "protocol": {
+                    "split": {"method": "stratified", "train": 0.6, "validation": 0.2},
+                    "split_seed": 1,
+                    "train_on": "normal",
+                    "cost_model": {"c_alarm": 1.0, "c_missed": 1.0, "tolerance": 0},
+                    "threshold": {"method": "cut_points"},
+                    "fit": {"max_iter": 100, "tol": 0.001, "n_init": 1},
+                    "cv_folds": 5
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn finished_units_leave_the_display() {
+        let bars = Bars::with_target(ProgressDrawTarget::hidden());
+        bars.run_started(3, 0);
+        let key = |strategy: &str| UnitKey {
+            dataset: "d".into(),
+            strategy: strategy.into(),
+            seed: 0,
+        };
+        let budget = Budget {
+            trials: Some(4),
+            time_s: None,
+        };
+        for s in ["a", "b", "c"] {
+            bars.unit_started(&key(s), &budget, 0);
+        }
+        assert_eq!(bars.running.lock().unwrap().len(), 3);
+        for s in ["b", "a"] {
+            bars.unit_finished(&unit_record(key(s)));
+        }
+        let running: Vec<UnitKey> = bars.running.lock().unwrap().keys().cloned().collect();
+        assert_eq!(running, [key("c")]);
+        assert_eq!(bars.overall.position(), 2);
+        bars.finish();
+        assert!(bars.running.lock().unwrap().is_empty());
     }
 }

@@ -109,15 +109,17 @@ fn run_one(
         if let Some(registry) = &prepared.plan.registry {
             eprintln!("registry: {}", registry.display());
         }
-        for note in prepared
-            .plan
-            .datasets
-            .iter()
-            .filter_map(|d| d.note.as_ref())
-            .chain(&prepared.opened.notes)
-        {
-            eprintln!("note: {note}");
-        }
+    }
+    // Notes say what was read or changed (a dropped record, an archived generation): shown
+    // even with --quiet, which only silences the progress display.
+    for note in prepared
+        .plan
+        .datasets
+        .iter()
+        .filter_map(|d| d.note.as_ref())
+        .chain(&prepared.opened.notes)
+    {
+        eprintln!("note: {note}");
     }
     let (sender, receiver) = mpsc::channel();
     let worker_interrupt = Arc::clone(interrupt);

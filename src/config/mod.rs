@@ -141,7 +141,7 @@ struct RawConfig {
     #[serde(default)]
     cost_model: Option<RawCostModel>,
     #[serde(default)]
-    threshold: Option<ThresholdSearch>,
+    threshold: Option<RawThreshold>,
     #[serde(default)]
     fit: FitSettings,
     #[serde(default)]
@@ -172,6 +172,40 @@ impl RawCostModel {
         CostModel::new(self.c_alarm, self.c_missed, self.tolerance)
     }
 }
+
+/// A threshold search as written, checked with the key of each field named.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method", deny_unknown_fields)]
+enum RawThreshold {
+    CutPoints,
+    Linspace { low: f64, high: f64, n: usize },
+}
+
+impl RawThreshold {
+    /// The checked search, or the key (`threshold.n`, ...) and what is wrong.
+    fn check(self) -> Result<ThresholdSearch, (String, String)> {
+        match self {
+            RawThreshold::CutPoints => Ok(ThresholdSearch::CutPoints),
+            RawThreshold::Linspace { low, high, n } => ThresholdSearch::linspace(low, high, n)
+                .map_err(|e| {
+                    let key = match &e {
+                        EvalError::InvalidLinspaceBound { key, .. } => format!("threshold.{key}"),
+                        EvalError::EmptyLinspace | EvalError::TooManyLinspacePoints { .. } => {
+                            "threshold.n".into()
+                        }
+                        _ => "threshold".into(),
+                    };
+                    (key, e.to_string())
+                }),
+        }
+    }
+}
+
+/// The most EM iterations per fit a config may ask for.
+pub const MAX_ITER: usize = 1_000_000;
+
+/// The most initialisations per fit a config may ask for.
+pub const MAX_N_INIT: usize = 10_000;
 
 fn default_cv_folds() -> usize {
     5
@@ -270,6 +304,24 @@ impl RunConfig {
         if raw.fit.n_init == 0 {
             return Err(invalid("fit.n_init", "must be at least 1".into()));
         }
+        if raw.fit.n_init > MAX_N_INIT {
+            return Err(invalid(
+                "fit.n_init",
+                format!(
+                    "{} initialisations per fit is more than gmmtune runs (at most {MAX_N_INIT})",
+                    raw.fit.n_init
+                ),
+            ));
+        }
+        if raw.fit.max_iter > MAX_ITER {
+            return Err(invalid(
+                "fit.max_iter",
+                format!(
+                    "{} EM iterations per fit is more than gmmtune runs (at most {MAX_ITER}); raise `fit.tol` instead if fits stop too early",
+                    raw.fit.max_iter
+                ),
+            ));
+        }
         if !(raw.fit.tol >= 0.0 && raw.fit.tol.is_finite()) {
             return Err(invalid("fit.tol", "must be a finite number ≥ 0".into()));
         }
@@ -300,6 +352,10 @@ impl RunConfig {
             Some(c) => c.check(),
         }
         .map_err(|e| invalid("cost_model", e.to_string()))?;
+        let threshold = match raw.threshold {
+            None => ThresholdSearch::CutPoints,
+            Some(t) => t.check().map_err(|(key, message)| invalid(&key, message))?,
+        };
         let space = raw
             .space
             .check()
@@ -339,7 +395,7 @@ impl RunConfig {
             datasets,
             protocol: raw.protocol,
             cost_model,
-            threshold: raw.threshold.unwrap_or(ThresholdSearch::CutPoints),
+            threshold,
             fit: raw.fit,
             objective: raw.objective,
             cv_folds: raw.cv_folds,
@@ -503,9 +559,48 @@ mod tests {
     }
 
     #[test]
+    fn threshold_and_fit_limits_name_their_key() {
+        for (body, key) in [
+            (
+                "threshold: {method: linspace, low: 0, high: 1, n: 18446744073709551615}",
+                "threshold.n",
+            ),
+            (
+                "threshold: {method: linspace, low: 0, high: 1, n: 0}",
+                "threshold.n",
+            ),
+            (
+                "threshold: {method: linspace, low: .nan, high: 1, n: 3}",
+                "threshold.low",
+            ),
+            (
+                "threshold: {method: linspace, low: -1.0e308, high: 1.0e308, n: 3}",
+                "threshold",
+            ),
+            (
+                "fit: {max_iter: 18446744073709551615, tol: 0}",
+                "fit.max_iter",
+            ),
+            ("fit: {n_init: 18446744073709551615}", "fit.n_init"),
+        ] {
+            let yaml = format!("name: t\ndatasets: [wbc]\n{body}\nstrategies: [{{kind: grid}}]\n");
+            assert_eq!(key_of(&yaml), key, "{yaml}");
+        }
+        let c = parse("name: t\ndatasets: [wbc]\nthreshold: {method: linspace, low: 0, high: 1, n: 5}\nfit: {max_iter: 1000000, n_init: 10000}\nstrategies: [{kind: grid}]\n").unwrap();
+        assert_eq!(
+            c.threshold,
+            ThresholdSearch::Linspace {
+                low: 0.0,
+                high: 1.0,
+                n: 5
+            }
+        );
+        assert!(parse("name: t\ndatasets: [wbc]\nthreshold: {method: linspace, low: 0, high: 1}\nstrategies: [{kind: grid}]\n").is_err());
+    }
+
+    #[test]
     fn absurd_numbers_are_schema_errors_not_overflows() {
         for yaml in [
-            "name: t\ndatasets: [wbc]\nthreshold: {method: linspace, low: 0, high: 1, n: 99999999999}\nstrategies: [{kind: grid}]\n",
             "name: t\ndatasets: [wbc]\nstrategies: [{kind: random, budget: {trials: 1.0e30}}]\n",
             "name: t\nseed: -1\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n",
         ] {

@@ -245,7 +245,7 @@ pub enum DataError {
         reason: String,
     },
     /// A column split was asked for but the table has no split column.
-    #[error("dataset `{dataset}` ({source_path}): split method `column` needs a split column, but the table has none; add a column of train/validation/test values (named as ReadOptions::split_column, default `split`) or choose another split method")]
+    #[error("dataset `{dataset}` ({source_path}): split method `column` needs a split column, but the table has none; add a column named `split` holding train, validation or test for each row, or choose another split method")]
     MissingSplitColumn {
         /// Dataset name.
         dataset: String,

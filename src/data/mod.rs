@@ -38,7 +38,7 @@ mod table;
 
 pub use error::{CellProblem, DataError, PartName};
 pub use prepare::{prepare, Part, Prepared, Protocol, TrainOn};
-pub use registry::{DatasetEntry, Registry};
+pub use registry::{DatasetEntry, Registry, REGISTRY_ENV, REGISTRY_RELATIVE_PATH};
 pub use split::{
     stratified_counts, SplitIndices, SplitMethod, DEFAULT_TRAIN_FRACTION,
     DEFAULT_VALIDATION_FRACTION,

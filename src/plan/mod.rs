@@ -27,7 +27,7 @@ use thiserror::Error;
 pub use shard::{assign as assign_shards, Shard, MAX_SHARDS};
 
 use crate::config::{DatasetSource, RunConfig};
-use crate::data::{DataError, Prepared, Protocol, ReadOptions, Registry, SplitMethod};
+use crate::data::{DataError, Prepared, Protocol, ReadOptions, Registry, SplitMethod, TrainOn};
 use crate::eval::CostModel;
 use crate::search::StrategySpec;
 
@@ -57,6 +57,14 @@ pub enum PlanError {
     /// The registry could not be read.
     #[error(transparent)]
     Registry(Box<DataError>),
+    /// The registry named by the environment could not be read.
+    #[error("the registry named by ${variable} cannot be read: {source}; point {variable} at a registry file, or unset it")]
+    RegistryFromEnv {
+        /// The environment variable.
+        variable: &'static str,
+        /// Why.
+        source: Box<DataError>,
+    },
     /// A dataset name is not in the registry.
     #[error("config {path}: `{key}`: dataset `{name}` is not in the registry {registry} (it lists: {known}); name a registered dataset or give `{{path: FILE}}`")]
     UnknownDataset {
@@ -161,26 +169,52 @@ impl Plan {
             key,
             message,
         };
-        let needing = config.strategies_needing_labels();
+        let needing: Vec<String> = config
+            .strategies
+            .iter()
+            .filter(|s| s.objective.needs_labels())
+            .map(|s| format!("`{}` ({})", s.name, s.objective.as_str()))
+            .collect();
         if !prepared.labelled && !needing.is_empty() {
             return Err(invalid(
                 planned.key.clone(),
                 format!(
-                    "dataset `{}` ({}) has no label column `{}`, and strategies {} optimise an objective that needs labels: name its label column with `label_column`, or use `objective: bic` or `cv_loglik`",
+                    "dataset `{}` ({}) has no label column `{}`, and strateg{} {} need{} anomaly labels: name its label column with `label_column`, or use `objective: bic` or `cv_loglik`",
                     planned.name,
                     planned.path.display(),
                     planned.read_options.label_column.as_deref().unwrap_or("label"),
-                    needing.join(", ")
+                    if needing.len() == 1 { "y" } else { "ies" },
+                    needing.join(", "),
+                    if needing.len() == 1 { "s" } else { "" },
                 ),
             ));
         }
         let fit_rows = prepared.fit_rows.nrows();
-        if config.measures_cv() && fit_rows < config.cv_folds {
+        if fit_rows < 2 {
+            return Err(invalid(
+                planned.key.clone(),
+                format!(
+                    "dataset `{}` gets {fit_rows} fit row from its split (`{}`, train_on {}), and a mixture needs at least 2: give it a larger train part (`protocol.split`)",
+                    planned.name,
+                    describe_split(&planned.protocol.split),
+                    train_on_name(planned.protocol.train_on)
+                ),
+            ));
+        }
+        // The smallest training set of a cross-validation fold (the first folds hold one
+        // held-out row more).
+        let cv_fit_rows = config
+            .measures_cv()
+            .then(|| fit_rows - fit_rows.div_ceil(config.cv_folds));
+        if cv_fit_rows.is_some_and(|rows| fit_rows < config.cv_folds || rows < 2) {
+            let k = config.cv_folds;
+            // Each fold's fit needs 2 rows: k rows for k >= 3, 4 rows for 2 folds.
+            let needed = (k..).find(|&n| n - n.div_ceil(k) >= 2).unwrap_or(k);
             return Err(invalid(
                 "cv_folds".into(),
                 format!(
-                    "{}-fold cross-validation needs at least {} fit rows, and dataset `{}` has {fit_rows}: lower `cv_folds`",
-                    config.cv_folds, config.cv_folds, planned.name
+                    "{k}-fold cross-validation needs at least {needed} fit rows, and dataset `{}` has {fit_rows}: lower `cv_folds`",
+                    planned.name
                 ),
             ));
         }
@@ -214,6 +248,15 @@ impl Plan {
                     ),
                 ));
             }
+            if let Some(cv_rows) = cv_fit_rows.filter(|&rows| most > rows) {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{most} components need at least {most} rows in each fold's fit, and {}-fold cross-validation of dataset `{}` fits on as few as {cv_rows}: lower the number of components or `cv_folds`",
+                        config.cv_folds, planned.name
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -229,6 +272,13 @@ fn describe_split(split: &SplitMethod) -> String {
             validation_end,
         } => format!("ordered {train_end}/{validation_end}"),
         SplitMethod::Column => "column".into(),
+    }
+}
+
+fn train_on_name(train_on: TrainOn) -> &'static str {
+    match train_on {
+        TrainOn::Normal => "normal",
+        TrainOn::All => "all",
     }
 }
 
@@ -264,9 +314,24 @@ fn load_registry(config: &RunConfig) -> Result<Option<Registry>, PlanError> {
             }
         }
     };
-    Registry::load(&path)
-        .map(Some)
-        .map_err(|e| PlanError::Registry(Box::new(e)))
+    Registry::load(&path).map(Some).map_err(|e| {
+        let from_env = config.registry.is_none()
+            && std::env::var_os(crate::data::REGISTRY_ENV).is_some_and(|v| !v.is_empty());
+        if config.registry.is_some() {
+            PlanError::Invalid {
+                path: config.origin.clone(),
+                key: "registry".into(),
+                message: e.to_string(),
+            }
+        } else if from_env {
+            PlanError::RegistryFromEnv {
+                variable: crate::data::REGISTRY_ENV,
+                source: Box::new(e),
+            }
+        } else {
+            PlanError::Registry(Box::new(e))
+        }
+    })
 }
 
 fn plan_dataset(
@@ -515,7 +580,63 @@ mod tests {
             empty.path(),
         )
         .unwrap();
-        let msg = Plan::build(&config).unwrap_err().to_string();
-        assert!(msg.contains("none.yaml"), "{msg}");
+        let err = Plan::build(&config).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("none.yaml") && msg.contains("file not found"),
+            "{msg}"
+        );
+        assert_eq!(key_of(err), "registry");
+    }
+
+    /// Plans `body` over a 40-row file (4 anomalies) and checks it against the loaded data.
+    fn check_on_40_rows(body: &str) -> Result<(), PlanError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("x,label\n");
+        for i in 0..40 {
+            text.push_str(&format!("{},{}\n", (i * 7) % 11, u8::from(i % 10 == 0)));
+        }
+        std::fs::write(dir.path().join("a.csv"), text).unwrap();
+        let yaml = format!("name: t\ndatasets: [{{path: a.csv}}]\n{body}");
+        let config = RunConfig::from_yaml_str_in(&yaml, "t.yaml", dir.path()).unwrap();
+        let plan = Plan::build(&config)?;
+        let d = &plan.datasets[0];
+        let table = crate::data::read_table(&d.path, &d.read_options).unwrap();
+        let prepared = crate::data::prepare(&table, &d.name, &d.protocol, 0).unwrap();
+        plan.check_loaded(&config, 0, &prepared)
+    }
+
+    #[test]
+    fn too_few_rows_for_a_fit_or_for_the_fits_of_its_folds_are_refused() {
+        let one_component = "strategies: [{kind: fixed, configs: [{n_components: 1}]}]\n";
+        // 2 % of 36 normal rows is one fit row: every trial would fail.
+        let err = check_on_40_rows(&format!(
+            "protocol: {{split: {{method: stratified, train: 0.02, validation: 0.2}}}}\n{one_component}"
+        ))
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("1 fit row") && msg.contains("at least 2"),
+            "{msg}"
+        );
+        assert_eq!(key_of(err), "datasets[0]");
+        // 22 fit rows: 18 components fit them, but 5-fold cross-validation fits on 17.
+        let eighteen = "strategies: [{kind: fixed, configs: [{n_components: 18}]}]\n";
+        assert!(check_on_40_rows(eighteen).is_ok());
+        let err = check_on_40_rows(&format!("objective: cv_loglik\n{eighteen}")).unwrap_err();
+        assert!(err.to_string().contains("as few as 17"), "{err}");
+        assert_eq!(key_of(err), "strategies[0].configs[0].n_components");
+        assert!(check_on_40_rows(&format!(
+            "objective: cv_loglik\n{}",
+            eighteen.replace("18", "17")
+        ))
+        .is_ok());
+        // More folds than fit rows.
+        let err = check_on_40_rows(&format!(
+            "cv_folds: 23\nmetrics: [cv_loglik]\n{one_component}"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("at least 23 fit rows"), "{err}");
+        assert_eq!(key_of(err), "cv_folds");
     }
 }

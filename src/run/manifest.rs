@@ -26,7 +26,7 @@ pub const MANIFEST_FILE: &str = "run.json";
 pub struct DatasetManifest {
     /// Name in results.
     pub name: String,
-    /// The file read (informative: the content hash identifies the data).
+    /// The file read, absolute (informative: the content hash identifies the data).
     pub path: String,
     /// SHA-256 of the file.
     pub sha256: String,
@@ -107,7 +107,11 @@ impl RunManifest {
                 let first = &l.by_seed[0].2;
                 DatasetManifest {
                     name: planned.name.clone(),
-                    path: planned.path.display().to_string(),
+                    // Absolute, so an export finds the file from any directory.
+                    path: std::path::absolute(&planned.path)
+                        .unwrap_or_else(|_| planned.path.clone())
+                        .display()
+                        .to_string(),
                     sha256: l.stamp.sha256.clone(),
                     rows: l.stamp.rows,
                     features: l.stamp.features,

@@ -48,7 +48,7 @@ pub enum RunError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     /// A dataset could not be loaded or prepared.
-    #[error("dataset `{dataset}`: {source}")]
+    #[error("{}", name_dataset(dataset, source))]
     Data {
         /// Its name.
         dataset: String,
@@ -106,6 +106,16 @@ pub enum RunError {
     /// The summary could not be written.
     #[error(transparent)]
     Summary(#[from] SummaryError),
+}
+
+/// A data error prefixed with its dataset, unless its message already names it.
+fn name_dataset(dataset: &str, source: &DataError) -> String {
+    let message = source.to_string();
+    if message.contains(&format!("dataset `{dataset}`")) {
+        message
+    } else {
+        format!("dataset `{dataset}`: {message}")
+    }
 }
 
 impl RunError {

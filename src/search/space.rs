@@ -436,6 +436,18 @@ impl SearchSpaceSpec {
             },
             &|v| v > 0.0,
         )?;
+        if let Dimension::Range(r) = &reg_covar {
+            // Grid points, draws and CFO's moves scale `low` by powers of `high / low`.
+            if r.log && !(r.high / r.low).is_finite() {
+                return Err(space_error(
+                    "space.reg_covar.low",
+                    format!(
+                        "a log range from {:e} to {:e} spans more decades than a float holds (high / low overflows); raise low",
+                        r.low, r.high
+                    ),
+                ));
+            }
+        }
         let init = check_categorical("space.init", &self.init)?;
         Ok(SearchSpace {
             n_components,
@@ -864,6 +876,19 @@ mod tests {
             key_of("n_components: {low: 1, high: 3, grid: 0}\n"),
             "space.n_components.grid"
         );
+        // high / low overflows: grid points and draws would be infinite.
+        assert_eq!(
+            key_of("reg_covar: {low: 1.0e-300, high: 1.0e+300, log: true, grid: 3}\n"),
+            "space.reg_covar.low"
+        );
+        assert_eq!(
+            key_of("reg_covar: {low: 1.0e-320, high: 0.1, log: true}\n"),
+            "space.reg_covar.low"
+        );
+        let wide = parse("reg_covar: {low: 1.0e-150, high: 1.0e+150, log: true, grid: 3}\n")
+            .check()
+            .unwrap();
+        assert!(wide.grid_reg_covar().unwrap().iter().all(|v| v.is_finite()));
         let message = parse("reg_covar: {low: 0.0, high: 0.1, log: true}\n")
             .check()
             .unwrap_err()

@@ -234,12 +234,15 @@ pub struct LowCostSpec {
     pub init: Option<InitMethod>,
 }
 
+/// The most CFO proposals a config may keep in flight at once.
+pub const MAX_CONCURRENT_TRIALS: usize = 1024;
+
 /// Builds the strategy `spec` describes over `space`, with all randomness seeded by `seed`.
 ///
 /// Errors name the key: a grid over a range without `grid: N` (`space.reg_covar.grid`), an
 /// empty fixed list (`strategy.configs`), a low-cost value outside the space
 /// (`strategy.low_cost.n_components`), `max_failure: 0` (`strategy.max_failure`),
-/// `concurrent_trials: 0` (`strategy.concurrent_trials`).
+/// `concurrent_trials` 0 or above [`MAX_CONCURRENT_TRIALS`] (`strategy.concurrent_trials`).
 pub fn build_strategy(
     spec: &StrategySpec,
     space: &SearchSpace,
@@ -271,6 +274,14 @@ pub fn build_strategy(
                 return Err(strategy_error(
                     "strategy.concurrent_trials",
                     "concurrent_trials must be at least 1 (1 = one trial after another)",
+                ));
+            }
+            if *concurrent_trials > MAX_CONCURRENT_TRIALS {
+                return Err(strategy_error(
+                    "strategy.concurrent_trials",
+                    format!(
+                        "{concurrent_trials} trials in flight is more than a search keeps (at most {MAX_CONCURRENT_TRIALS})"
+                    ),
                 ));
             }
             Box::new(
@@ -433,6 +444,7 @@ mod tests {
         for (spec, key) in [
             (cfo(0, None, 1), "strategy.max_failure"),
             (cfo(10, None, 0), "strategy.concurrent_trials"),
+            (cfo(10, None, usize::MAX), "strategy.concurrent_trials"),
             (cfo(10, Some(64), 2), "strategy.low_cost.n_components"),
         ] {
             assert_eq!(build_strategy(&spec, &space, 0).err().unwrap().key(), key);
