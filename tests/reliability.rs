@@ -553,14 +553,14 @@ fn cases() -> Vec<Case> {
             id: "J08",
             input: "a shard journal written by another run",
             fails: true,
-            expect: &["out/shards/x/trials.jsonl:1 does not fit with out/trials.jsonl:1", "run fingerprints differ"],
+            expect: &["out/shards/0-of-2/trials.jsonl:1 does not fit with out/trials.jsonl:1", "run fingerprints differ"],
             run: |d| {
                 finished_run(d);
                 let first = common::lines(&d.join("out/trials.jsonl"))[0].clone();
                 let mut record: serde_json::Value = serde_json::from_str(&first).unwrap();
                 record["context"]["run"] = "0123456789abcdef".into();
-                std::fs::create_dir_all(d.join("out/shards/x")).unwrap();
-                std::fs::write(d.join("out/shards/x/trials.jsonl"), format!("{record}\n")).unwrap();
+                std::fs::create_dir_all(d.join("out/shards/0-of-2")).unwrap();
+                std::fs::write(d.join("out/shards/0-of-2/trials.jsonl"), format!("{record}\n")).unwrap();
                 summarize(d)
             },
         },
