@@ -17,3 +17,4 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod search;
+pub mod zeroshot;

@@ -4,6 +4,7 @@ mod fit;
 mod progress;
 mod run;
 mod score;
+mod zeroshot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,11 @@ enum Command {
     },
     /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
     Export(ExportArgs),
+    /// Mine a best-practice portfolio (YAML) from the trials of runs over many datasets.
+    Mine(zeroshot::MineArgs),
+    /// Leave one family out: run a config, mine on all families but one, apply to the held-out
+    /// one, for every family; write the tables and the portfolio mined on every dataset.
+    Lofo(zeroshot::LofoArgs),
     /// List the datasets of the registry.
     Datasets {
         /// Registry file (default: the one `run` finds: $GMMTUNE_REGISTRY, else
@@ -165,5 +171,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Summarize { dir } => run::summarize(&dir),
         Command::Export(args) => run::export(args),
         Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
+        Command::Mine(args) => zeroshot::mine_command(args),
+        Command::Lofo(args) => zeroshot::lofo_command(args),
     }
 }
