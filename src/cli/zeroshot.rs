@@ -19,7 +19,7 @@ use super::progress::make_progress;
 
 /// The variant `gmmtune lofo` reports as `zeroshot` unless told otherwise: the label-free
 /// variant the shipped evaluation found best (`reports/zeroshot/summary.md`).
-pub const DEFAULT_HEADLINE: &str = "zs_nn3_k3_cv";
+pub const DEFAULT_HEADLINE: &str = "zs_rules_k3_cv";
 
 #[derive(Debug, Args)]
 pub struct MineArgs {
@@ -62,6 +62,10 @@ pub struct LofoArgs {
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+    /// Do not run: evaluate the datasets whose units the run in DIR/run has finished (the
+    /// others are named in the tables as left out).
+    #[arg(long)]
+    no_run: bool,
 }
 
 fn parse_score(s: &str) -> Result<Score, String> {
@@ -133,29 +137,58 @@ pub fn lofo_command(args: LofoArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| Path::new("reports").join(&config.name));
     let run_dir = out.join("run");
-    let options = RunOptions {
-        out_dir: Some(run_dir.clone()),
-        resume: true,
-        force: false,
-        jobs: args.jobs,
+    if !args.no_run {
+        let options = RunOptions {
+            out_dir: Some(run_dir.clone()),
+            resume: true,
+            force: false,
+            jobs: args.jobs,
+        };
+        let jobs = jobs(&config, &options);
+        let prepared = prepare_run(config.clone(), &options)?;
+        if !args.quiet {
+            eprintln!(
+                "lofo: running (or resuming) {} on {jobs} thread(s) -> {}",
+                args.config.display(),
+                run_dir.display()
+            );
+        }
+        let progress = make_progress(args.quiet);
+        let outcome = run_prepared(&prepared, jobs, &AtomicBool::new(false), progress.as_ref())?;
+        progress.finish();
+        write_summary(&run_dir)?;
+        anyhow::ensure!(!outcome.interrupted, "the run was interrupted");
+    }
+    let run_seconds = started.elapsed().as_secs_f64();
+    let evaluation_started = Instant::now();
+    let mut evidence = load_evidence(std::slice::from_ref(&run_dir))?;
+    // Only datasets whose every unit finished are evaluated.
+    let journal = gmmtune::journal::RunJournal::load(&run_dir)?;
+    let strategies: Vec<String> = config.strategies.iter().map(|s| s.name.clone()).collect();
+    let finished = |d: &str| {
+        config.seeds.iter().all(|&seed| {
+            strategies.iter().all(|s| {
+                journal
+                    .units
+                    .iter()
+                    .any(|u| u.unit.dataset == d && u.unit.seed == seed && &u.unit.strategy == s)
+            })
+        })
     };
-    let jobs = jobs(&config, &options);
-    let prepared = prepare_run(config, &options)?;
-    if !args.quiet {
+    let left_out: Vec<String> = config
+        .datasets
+        .iter()
+        .map(|d| d.display_name())
+        .filter(|d| !finished(d))
+        .collect();
+    evidence.datasets.retain(|d| finished(&d.name));
+    if !left_out.is_empty() {
         eprintln!(
-            "lofo: running (or resuming) {} on {jobs} thread(s) -> {}",
-            args.config.display(),
-            run_dir.display()
+            "lofo: {} dataset(s) have unfinished units and are left out: {}",
+            left_out.len(),
+            left_out.join(", ")
         );
     }
-    let progress = make_progress(args.quiet);
-    let outcome = run_prepared(&prepared, jobs, &AtomicBool::new(false), progress.as_ref())?;
-    progress.finish();
-    write_summary(&run_dir)?;
-    let run_seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(!outcome.interrupted, "the run was interrupted");
-    let evaluation_started = Instant::now();
-    let evidence = load_evidence(std::slice::from_ref(&run_dir))?;
     let lofo_options = LofoOptions {
         mine: MineOptions::default(),
         variants: standard_variants(),
@@ -168,18 +201,28 @@ pub fn lofo_command(args: LofoArgs) -> anyhow::Result<ExitCode> {
     let portfolio_path = out.join("best_practice.yaml");
     portfolio.save(&portfolio_path)?;
     copy(&args.config, &out.join("config.yaml"))?;
+    // Fit seconds of every configuration measured once (a reused record carries its fit's).
+    let mut fitted = std::collections::BTreeMap::new();
+    for t in gmmtune::journal::RunJournal::load(&run_dir)?.trials {
+        fitted
+            .entry((t.unit.dataset.clone(), t.unit.seed, t.config.signature()))
+            .or_insert(t.fit_seconds);
+    }
+    let left_out_note = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; left out, their units unfinished: {}",
+            left_out.join(", ")
+        )
+    };
     let wall = format!(
-        "run {:.0} s this time (resumed runs count only what was left), evaluation {:.0} s; {} trials, {:.0} fit seconds in all",
+        "this call: run {:.0} s (a resumed run counts only what was left), evaluation {:.0} s; {} configurations fitted, {:.0} fit seconds in all (with CV folds)",
         run_seconds,
         evaluation_started.elapsed().as_secs_f64(),
-        evidence.datasets.iter().flat_map(|d| &d.seeds).map(|s| s.measured.len()).sum::<usize>(),
-        gmmtune::journal::RunJournal::load(&run_dir)?
-            .trials
-            .iter()
-            .filter(|t| !t.reused)
-            .map(|t| t.fit_seconds)
-            .sum::<f64>()
-    );
+        fitted.len(),
+        fitted.values().sum::<f64>()
+    ) + &left_out_note;
     let command = format!(
         "gmmtune lofo {}{}",
         args.config.display(),

@@ -290,3 +290,52 @@ fn measure(
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{prepare, Protocol, Table};
+    use ndarray::Array2;
+
+    #[test]
+    fn quantile_interpolates_like_numpy() {
+        // numpy.quantile([1, 2, 3, 4, 10], [0, 0.1, 0.99, 1]) = [1, 1.4, 9.76, 10]
+        let v = [3.0, 1.0, 10.0, 2.0, 4.0];
+        for (q, expected) in [(0.0, 1.0), (0.1, 1.4), (0.99, 9.76), (1.0, 10.0)] {
+            assert!((quantile(&v, q).unwrap() - expected).abs() < 1e-12, "{q}");
+        }
+        assert_eq!(quantile(&v, 1.5), None);
+    }
+
+    #[test]
+    fn the_label_free_threshold_is_the_quantile_of_the_fit_rows_scores() {
+        let table = Table {
+            source: "mem.csv".into(),
+            feature_names: vec!["a".into(), "b".into()],
+            features: Array2::from_shape_fn((300, 2), |(i, j)| ((i * (j + 5)) % 31) as f64),
+            labels: Some((0..300).map(|i| i % 10 == 0).collect()),
+            split: None,
+        };
+        let data = prepare(&table, "mem", &Protocol::default(), 2).unwrap();
+        let settings = TrialSettings {
+            fit: FitSettings::default(),
+            cost_model: CostModel::new(1.0, 5.0, 0).unwrap(),
+            threshold: ThresholdSearch::CutPoints,
+            measure_cv: false,
+            cv_folds: 5,
+            cv_max_rows: None,
+            score_quantile: 0.9,
+        };
+        let config = GmmConfig::default();
+        let (model, m) = fit_and_measure(&data, &config, &settings, 4).unwrap();
+        let scores = negated(&model.score_samples(data.fit_rows.view()).unwrap());
+        let threshold = m.quantile_threshold.unwrap();
+        assert_eq!(Some(threshold), quantile(&scores, 0.9));
+        let test_scores = anomaly_scores(&model, &data.test).unwrap();
+        let expected = settings
+            .cost_model
+            .cost(&test_scores, &data.test.labels, threshold);
+        assert_eq!(m.test_cost_at_quantile, Some(expected));
+        assert!(m.test_cost_ratio_at_quantile().is_some());
+    }
+}

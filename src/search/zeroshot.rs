@@ -18,9 +18,13 @@ use crate::zeroshot::apply::{candidates, Choose, Select};
 use crate::zeroshot::meta_features::meta_features;
 use crate::zeroshot::Portfolio;
 
-/// Default number of configurations fitted (see `reports/zeroshot/summary.md`).
+// The defaults are the label-free variant the leave-one-family-out evaluation found best,
+// `zs_rules_k3_cv` (reports/zeroshot/summary.md): the best practice with the rules applied,
+// the best practice and the next portfolio configuration, chosen by held-out log-likelihood.
+
+/// Default number of configurations fitted.
 pub const DEFAULT_K: usize = 3;
-/// Default selection among them: the label-free one the evaluation found best.
+/// Default selection among them.
 pub const DEFAULT_SELECT: Select = Select::CvLoglik;
 /// Default number of nearest mining datasets whose regrets order the portfolio.
 pub const DEFAULT_NEIGHBOURS: usize = 3;
@@ -127,5 +131,87 @@ impl Strategy for Zeroshot {
 
     fn concurrency(&self) -> Concurrency {
         Concurrency::InOrder(self.k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{prepare, Protocol, Table};
+    use ndarray::Array2;
+
+    fn prepared(constant: bool) -> Prepared {
+        let table = Table {
+            source: "mem.csv".into(),
+            feature_names: vec!["a".into(), "b".into()],
+            features: Array2::from_shape_fn((200, 2), |(i, j)| {
+                if constant {
+                    1.0
+                } else {
+                    ((i * (j + 3)) % 23) as f64
+                }
+            }),
+            labels: Some((0..200).map(|i| i % 10 == 0).collect()),
+            split: None,
+        };
+        prepare(&table, "mem", &Protocol::default(), 1).unwrap()
+    }
+
+    #[test]
+    fn undefined_meta_features_fall_back_to_the_best_practice() {
+        let portfolio = Portfolio::builtin();
+        let s = Zeroshot::new(
+            &portfolio,
+            &prepared(true),
+            Choose::Nearest,
+            3,
+            1,
+            Select::None,
+        );
+        assert_eq!(
+            s.order()[0],
+            portfolio.configs[portfolio.best_practice].config
+        );
+    }
+
+    #[test]
+    fn select_none_replaces_a_failed_fit_and_k_bounds_the_rest() {
+        let portfolio = Portfolio::builtin();
+        let data = prepared(false);
+        let mut one = Zeroshot::new(&portfolio, &data, Choose::Nearest, 3, 1, Select::None);
+        let order = one.order().to_vec();
+        let first = one.ask().unwrap();
+        assert_eq!(first, order[0]);
+        assert_eq!(one.concurrency(), Concurrency::InOrder(1));
+        one.tell(&first, None, 0.1);
+        assert_eq!(one.ask().unwrap(), order[1]);
+        one.tell(&order[1], Some(3.0), 0.1);
+        assert_eq!(one.ask(), None);
+        let mut three = Zeroshot::new(&portfolio, &data, Choose::Nearest, 3, 3, Select::Bic);
+        let asked: Vec<GmmConfig> = std::iter::from_fn(|| three.ask()).collect();
+        assert_eq!(asked, order[..3.min(order.len())].to_vec());
+        three.tell(&asked[0], None, 0.1);
+        assert_eq!(three.ask(), None, "a selection keeps to its k");
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert_eq!(
+            check(None, 0, Select::Bic, 1).unwrap_err().key(),
+            "strategy.k"
+        );
+        assert_eq!(
+            check(None, 2, Select::None, 1).unwrap_err().key(),
+            "strategy.select"
+        );
+        assert_eq!(
+            check(None, 1, Select::None, 0).unwrap_err().key(),
+            "strategy.neighbours"
+        );
+        let missing = PathBuf::from("/nonexistent/portfolio.yaml");
+        assert_eq!(
+            check(Some(&missing), 1, Select::None, 1).unwrap_err().key(),
+            "strategy.portfolio"
+        );
     }
 }

@@ -27,9 +27,10 @@ use crate::gmm_config::GmmConfig;
 #[serde(rename_all = "snake_case")]
 pub enum Choose {
     /// By the mean regret over the nearest mining datasets (FLAML's zero-shot rule with 1).
-    #[default]
     Nearest,
-    /// The best practice with the per-hyperparameter rules applied, then as `best_practice`.
+    /// The best practice with the per-hyperparameter rules applied, then as `best_practice`
+    /// (the default: the label-free order the leave-one-family-out evaluation found best).
+    #[default]
     Rules,
     /// The single best practice, then the portfolio's order.
     BestPractice,

@@ -64,6 +64,7 @@ pub fn standard_variants() -> Vec<Variant> {
     vec![
         Variant::new("zs_best_practice", Choose::BestPractice, 1, 1, Select::None),
         Variant::new("zs_rules", Choose::Rules, 1, 1, Select::None),
+        Variant::new("zs_rules_k3_cv", Choose::Rules, 1, 3, Select::CvLoglik),
         Variant::new("zs_nn1", Choose::Nearest, 1, 1, Select::None),
         Variant {
             name: "zs_nn1_size".into(),
@@ -72,6 +73,7 @@ pub fn standard_variants() -> Vec<Variant> {
         },
         Variant::new("zs_nn3", Choose::Nearest, 3, 1, Select::None),
         Variant::new("zs_nn5", Choose::Nearest, 5, 1, Select::None),
+        Variant::new("zs_nn10", Choose::Nearest, 10, 1, Select::None),
         Variant::new("zs_nn3_k3_bic", Choose::Nearest, 3, 3, Select::Bic),
         Variant::new("zs_nn3_k3_cv", Choose::Nearest, 3, 3, Select::CvLoglik),
         Variant::new("zs_nn3_k5_cv", Choose::Nearest, 3, 5, Select::CvLoglik),

@@ -367,3 +367,24 @@ fn best_rule(
     best.filter(|(sum, _)| *sum < constant_total - 1e-9)
         .map(|(_, r)| r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_lowers_the_excess_regret_until_every_dataset_is_served() {
+        // c0 is best on d0 and d1, c1 on d2, c2 is within 0.05 everywhere.
+        let regret = vec![
+            vec![0.0, 0.2, 0.05],
+            vec![0.0, 0.2, 0.05],
+            vec![0.3, 0.0, 0.05],
+        ];
+        assert_eq!(greedy(&regret, 0.01), vec![2, 0, 1]);
+        // Within a looser bound the all-rounder serves every dataset alone.
+        assert_eq!(greedy(&regret, 0.06), vec![2]);
+        // An addition that lowers neither the excess nor the mean regret is not made.
+        let flat = vec![vec![0.1, 0.1], vec![0.1, 0.1]];
+        assert_eq!(greedy(&flat, 0.01), vec![0]);
+    }
+}

@@ -27,7 +27,13 @@ pub fn load_evidence(dirs: &[PathBuf]) -> Result<Evidence, ZeroshotError> {
     let mut manifests: BTreeMap<String, (DatasetManifest, String)> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut units: BTreeMap<UnitKey, String> = BTreeMap::new();
-    for dir in dirs {
+    for (i, dir) in dirs.iter().enumerate() {
+        if dirs[..i].contains(dir) {
+            return Err(ZeroshotError::Inconsistent(format!(
+                "{} is listed twice: its units would be in both; name each run once",
+                dir.display()
+            )));
+        }
         let manifest = RunManifest::read(dir)
             .map_err(|e| run_err(&e))?
             .ok_or_else(|| {
