@@ -105,7 +105,7 @@ fn grid_run(dir: &Path) -> PathBuf {
 fn mining_and_leaving_each_family_out_read_the_same_trials() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = grid_run(tmp.path());
-    let evidence = load_evidence(&[dir.clone()]).unwrap();
+    let evidence = load_evidence(std::slice::from_ref(&dir)).unwrap();
     assert_eq!(evidence.datasets.len(), 6);
     assert_eq!(evidence.families(), ["blobs", "cloud", "coarse"]);
     assert_eq!(evidence.seeds(), [0, 1]);
@@ -227,7 +227,7 @@ fn the_zeroshot_strategy_fits_what_the_portfolio_chooses() {
     );
     let run_dir = run(tmp.path(), "apply", &body);
     let records = trials(&run_dir);
-    let fresh = load_evidence(&[run_dir.clone()]).unwrap();
+    let fresh = load_evidence(std::slice::from_ref(&run_dir)).unwrap();
     for seed in &fresh.datasets[0].seeds {
         let order = candidates(&portfolio, Some(&seed.meta), Choose::Nearest, 3);
         let of = |strategy: &str| -> Vec<&TrialRecord> {

@@ -213,7 +213,8 @@ pub fn greedy(regret: &[Vec<f64>], bound: f64) -> Vec<usize> {
         else {
             break;
         };
-        if !chosen.is_empty() && !(s.0 < current.0 - 1e-12 || s.1 < current.1 - 1e-12) {
+        let lowers = s.0 < current.0 - 1e-12 || s.1 < current.1 - 1e-12;
+        if !chosen.is_empty() && !lowers {
             break;
         }
         chosen.push(c);

@@ -273,14 +273,12 @@ impl Portfolio {
 
     /// The YAML text of the portfolio.
     pub fn to_yaml(&self) -> String {
-        let header = format!(
-            "# gmmtune portfolio: best-practice GMM configurations mined across datasets.\n\
+        let header = "# gmmtune portfolio: best-practice GMM configurations mined across datasets.\n\
              # `configs` is the portfolio; `best_practice` and `sklearn_default` index it. Each\n\
              # `neighbours` entry is a mining dataset: its label-free meta-features (names in\n\
              # `meta_features.names`) and the regret in AUC of every portfolio configuration there.\n\
-             # Use it with a run strategy `{{kind: zeroshot, portfolio: THIS_FILE}}`.\n"
-        );
-        header + &serde_norway::to_string(self).expect("a portfolio serialises")
+             # Use it with a run strategy `{kind: zeroshot, portfolio: THIS_FILE}`.\n";
+        header.to_string() + &serde_norway::to_string(self).expect("a portfolio serialises")
     }
 
     /// Writes the portfolio to `path`.
@@ -322,7 +320,12 @@ impl Portfolio {
                 return Err(bad(key, format!("{len} values for {m} meta-features")));
             }
         }
-        if let Some(i) = self.meta_features.scale.iter().position(|s| !(*s > 0.0)) {
+        if let Some(i) = self
+            .meta_features
+            .scale
+            .iter()
+            .position(|s| s.is_nan() || *s <= 0.0)
+        {
             return Err(bad(
                 &format!("meta_features.scale[{i}]"),
                 "scales must be positive".into(),

@@ -65,6 +65,9 @@ pub struct Comparison {
     pub wilcoxon_p: Option<f64>,
 }
 
+/// Friedman's chi-square, its p-value and each method's average rank.
+pub type FriedmanTable = (f64, f64, Vec<(String, f64)>);
+
 /// Every table of an evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tables {
@@ -74,7 +77,7 @@ pub struct Tables {
     pub comparisons: Vec<Comparison>,
     /// Friedman's test over zero-shot and the baselines (and the tuned search), with each
     /// method's average rank (1 = best test AUC).
-    pub friedman: Option<(f64, f64, Vec<(String, f64)>)>,
+    pub friedman: Option<FriedmanTable>,
     /// Per method and dataset: mean and spread over seeds of each figure.
     pub per_dataset: Vec<DatasetRow>,
 }

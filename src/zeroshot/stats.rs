@@ -5,11 +5,12 @@
 //!
 //! ```
 //! use gmmtune::zeroshot::stats::wilcoxon;
-//! let a = [0.91, 0.85, 0.77, 0.95, 0.66, 0.88, 0.72];
-//! let b = [0.90, 0.80, 0.70, 0.94, 0.60, 0.81, 0.74];
+//! // Differences 1, 2, 3, 4, 5, 6 and -7: no ties, so the exact distribution.
+//! let a = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0];
+//! let b = [9.0, 18.0, 27.0, 36.0, 45.0, 54.0, 77.0];
 //! let test = wilcoxon(&a, &b).unwrap();
-//! assert_eq!(test.statistic, 2.0); // the smaller rank sum
-//! assert!((test.p_value - 0.046875).abs() < 1e-12); // exact: 3 of 64 sign patterns, twice
+//! assert_eq!(test.statistic, 7.0); // the smaller rank sum
+//! assert!((test.p_value - 0.296875).abs() < 1e-12); // 2 x 19 of 128 sign patterns (scipy)
 //! ```
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
