@@ -7,6 +7,7 @@ mod run;
 mod score;
 mod select;
 mod shards;
+mod zeroshot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,11 @@ enum Command {
     /// Write (and with --submit, submit) Slurm scripts that run a config as a job array of
     /// shards, then merge them.
     Slurm(SlurmArgs),
+    /// Mine a best-practice portfolio (YAML) from the trials of runs over many datasets.
+    Mine(zeroshot::MineArgs),
+    /// Leave one family out: run a config, mine on all families but one, apply to the held-out
+    /// one, for every family; write the tables and the portfolio mined on every dataset.
+    Lofo(zeroshot::LofoArgs),
     /// List the datasets of the registry.
     Datasets {
         /// Registry file (default: the one `run` finds: $GMMTUNE_REGISTRY, else
@@ -327,5 +333,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status { dir } => shards::status(&dir),
         Command::Slurm(args) => shards::slurm(args),
         Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
+        Command::Mine(args) => zeroshot::mine_command(args),
+        Command::Lofo(args) => zeroshot::lofo_command(args),
     }
 }

@@ -179,6 +179,8 @@ pub fn export_selected(
             .as_ref()
             .is_some_and(|m| m.cv_loglik.is_some()),
         cv_folds: stamp.cv_folds,
+        cv_max_rows: stamp.cv_max_rows,
+        score_quantile: stamp.score_quantile,
     };
     let (model, metrics) = fit_and_measure(&prepared, &record.config, &settings, record.fit_seed)?;
     let journaled = record.metrics.clone().unwrap_or_default();

@@ -247,6 +247,8 @@ fn context(run: &PreparedRun, loaded: &LoadedDataset, split_seed: u64) -> Record
             threshold: run.config.threshold,
             fit: run.config.fit,
             cv_folds: run.config.cv_folds,
+            cv_max_rows: run.config.cv_max_rows,
+            score_quantile: run.config.score_quantile,
         },
     }
 }
@@ -281,6 +283,8 @@ pub fn unit_tasks(run: &PreparedRun) -> Vec<UnitTask<'_>> {
                     threshold: config.threshold,
                     measure_cv: measure_cv || needs_cv(entry.objective),
                     cv_folds: config.cv_folds,
+                    cv_max_rows: config.cv_max_rows,
+                    score_quantile: config.score_quantile,
                 },
                 strategy_seed: strategy_seed(u.seed, &planned.name, &entry.name),
                 context: context(run, loaded, split_seed),
