@@ -14,6 +14,7 @@ pub mod journal;
 pub mod linalg;
 pub mod model_file;
 pub mod plan;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod search;
