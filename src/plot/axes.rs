@@ -132,7 +132,9 @@ impl Axis {
         let (ticks, step) = if self.is_log() {
             log_ticks(low, high)
         } else {
-            linear_ticks(low, high, 7, self.integer_ticks)
+            // Whole-number axes tick every unit up to a dozen.
+            let target = if self.integer_ticks { 12 } else { 7 };
+            linear_ticks(low, high, target, self.integer_ticks)
         };
         AxisCoord {
             low,

@@ -5,7 +5,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
 use super::theme;
 use super::PlotError;
 
@@ -150,11 +150,15 @@ impl Ellipses {
         out
     }
 
+    /// The innermost ellipses only: the outer ones may reach far beyond the data, and are
+    /// clipped to the axes instead of widening them.
     pub(crate) fn extent(&self, x: &Axis, y: &Axis) -> Extent {
         let mut e = Extent::default();
-        for (_, _, points) in self.outlines() {
-            for (a, b) in points {
-                e.add(x, y, a, b);
+        for (_, s, points) in self.outlines() {
+            if s == 0 {
+                for (a, b) in points {
+                    e.add(x, y, a, b);
+                }
             }
         }
         e
@@ -187,18 +191,25 @@ impl Ellipses {
             .collect()
     }
 
-    pub(crate) fn draw(&self, chart: &mut Chart<'_, '_>) -> Result<(), PlotError> {
+    pub(crate) fn draw(
+        &self,
+        chart: &mut Chart<'_, '_>,
+        x: &Axis,
+        y: &Axis,
+    ) -> Result<(), PlotError> {
         for (style, s, points) in self.outlines() {
             let (width, dashed) = Self::line_style(s);
             let line = ShapeStyle::from(&theme::category_color(style)).stroke_width(width);
-            if dashed {
-                chart
-                    .draw_series(std::iter::once(DashedPathElement::new(points, 7, 5, line)))
-                    .map_err(draw_error)?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(points, line)))
-                    .map_err(draw_error)?;
+            for run in clip_to_chart(chart, x, y, &points) {
+                if dashed {
+                    chart
+                        .draw_series(std::iter::once(DashedPathElement::new(run, 7, 5, line)))
+                        .map_err(draw_error)?;
+                } else {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(run, line)))
+                        .map_err(draw_error)?;
+                }
             }
         }
         Ok(())

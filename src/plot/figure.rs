@@ -146,8 +146,8 @@ impl Layer {
     fn draw(&self, chart: &mut Chart<'_, '_>, x: &Axis, y: &Axis) -> Result<(), PlotError> {
         match self {
             Layer::Heatmap(h) => h.draw(chart),
-            Layer::Contours(c) => c.draw(chart),
-            Layer::Ellipses(e) => e.draw(chart),
+            Layer::Contours(c) => c.draw(chart, x, y),
+            Layer::Ellipses(e) => e.draw(chart, x, y),
             Layer::Line(l) => l.draw(chart, x, y),
             Layer::Scatter(s) => s.draw(chart, x, y),
             Layer::Bars(b) => b.draw(chart, x, y),
@@ -200,7 +200,7 @@ impl Figure {
         }
     }
 
-    /// A second, smaller title line.
+    /// Smaller lines under the title (one per `\n`).
     pub fn subtitle(mut self, subtitle: &str) -> Figure {
         self.subtitle = Some(subtitle.to_string());
         self
@@ -313,9 +313,12 @@ impl Figure {
             let style = TextStyle::from((theme::FONT, theme::LEGEND_SIZE).into_font())
                 .color(&theme::GREY)
                 .pos(centre);
-            root.draw_text(&text::clean(subtitle), &style, (w as i32 / 2, top))
-                .map_err(draw_error)?;
-            top += theme::LEGEND_SIZE as i32 + 6;
+            for line in subtitle.lines() {
+                root.draw_text(&text::clean(line), &style, (w as i32 / 2, top))
+                    .map_err(draw_error)?;
+                top += theme::LEGEND_SIZE as i32 + 4;
+            }
+            top += 2;
         }
         Ok(root.split_vertically(top).1)
     }
@@ -401,6 +404,66 @@ impl Figure {
         }
         Ok(())
     }
+}
+
+/// Cuts a polyline to the chart's plotting rectangle (Liang–Barsky per segment, in the axes'
+/// own scale, so log axes clip where the drawn line crosses the frame): the runs inside.
+pub(crate) fn clip_to_chart(
+    chart: &Chart<'_, '_>,
+    x: &Axis,
+    y: &Axis,
+    points: &[(f64, f64)],
+) -> Vec<Vec<(f64, f64)>> {
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let to = |axis: &Axis, v: f64| if axis.is_log() { v.log10() } else { v };
+    let from = |axis: &Axis, v: f64| if axis.is_log() { 10f64.powf(v) } else { v };
+    let (x0, x1) = (to(x, xr.start), to(x, xr.end));
+    let (y0, y1) = (to(y, yr.start), to(y, yr.end));
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut open = false;
+    for pair in points.windows(2) {
+        let (p, q) = (
+            (to(x, pair[0].0), to(y, pair[0].1)),
+            (to(x, pair[1].0), to(y, pair[1].1)),
+        );
+        if ![p.0, p.1, q.0, q.1].iter().all(|v| v.is_finite()) {
+            open = false;
+            continue;
+        }
+        let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        let mut visible = true;
+        for (num, den) in [
+            (p.0 - x0, -dx),
+            (x1 - p.0, dx),
+            (p.1 - y0, -dy),
+            (y1 - p.1, dy),
+        ] {
+            if den == 0.0 {
+                if num < 0.0 {
+                    visible = false;
+                }
+            } else {
+                let t = num / den;
+                if den < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        if !visible || t0 > t1 {
+            open = false;
+            continue;
+        }
+        let at = |t: f64| (from(x, p.0 + t * dx), from(y, p.1 + t * dy));
+        if !open || t0 > 0.0 {
+            runs.push(vec![at(t0)]);
+        }
+        runs.last_mut().expect("a run is open").push(at(t1));
+        open = t1 >= 1.0;
+    }
+    runs
 }
 
 /// Turns a plotters error into a [`PlotError::Draw`].

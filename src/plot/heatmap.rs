@@ -7,7 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
 use super::theme::Ramp;
 use super::{text, PlotError};
 
@@ -418,10 +418,21 @@ impl Contours {
             .collect()
     }
 
-    pub(crate) fn draw(&self, chart: &mut Chart<'_, '_>) -> Result<(), PlotError> {
+    pub(crate) fn draw(
+        &self,
+        chart: &mut Chart<'_, '_>,
+        x: &Axis,
+        y: &Axis,
+    ) -> Result<(), PlotError> {
         let style = ShapeStyle::from(&self.color).stroke_width(self.width);
         for &level in &self.levels {
-            for line in self.grid.contour(level) {
+            for line in self
+                .grid
+                .contour(level)
+                .iter()
+                .flat_map(|l| clip_to_chart(chart, x, y, l))
+                .collect::<Vec<_>>()
+            {
                 if self.dashed {
                     chart
                         .draw_series(std::iter::once(DashedPathElement::new(line, 6, 4, style)))

@@ -4,7 +4,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
 use super::theme::{self, Marker};
 use super::{text, PlotError};
 
@@ -125,7 +125,12 @@ impl Line {
     ) -> Result<(), PlotError> {
         let color = self.color();
         let style = ShapeStyle::from(&color).stroke_width(self.width);
-        for run in self.runs(x, y) {
+        for run in self
+            .runs(x, y)
+            .iter()
+            .flat_map(|r| clip_to_chart(chart, x, y, r))
+            .collect::<Vec<_>>()
+        {
             if self.dashed {
                 chart
                     .draw_series(std::iter::once(DashedPathElement::new(
@@ -137,7 +142,7 @@ impl Line {
                     .map_err(draw_error)?;
             } else {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(run.clone(), style)))
+                    .draw_series(std::iter::once(PathElement::new(run, style)))
                     .map_err(draw_error)?;
             }
         }

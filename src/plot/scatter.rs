@@ -53,6 +53,7 @@ pub struct Scatter {
     marker: Marker,
     size: i32,
     outline: bool,
+    halo: bool,
 }
 
 impl Scatter {
@@ -65,6 +66,7 @@ impl Scatter {
             marker: Marker::Circle,
             size: 3,
             outline: false,
+            halo: false,
         }
     }
 
@@ -101,6 +103,12 @@ impl Scatter {
     /// A thin dark ring around each point, so light colours show on white.
     pub fn outline(mut self) -> Scatter {
         self.outline = true;
+        self
+    }
+
+    /// A white band under each marker, so it shows on top of other points.
+    pub fn halo(mut self) -> Scatter {
+        self.halo = true;
         self
     }
 
@@ -309,6 +317,15 @@ impl Scatter {
                 _ => Some((p, self.marker, self.single_color())),
             })
             .collect();
+        if self.halo {
+            chart
+                .draw_series(
+                    styled.iter().map(|&(p, m, _)| {
+                        theme::MarkerElement::new(p, m, size + 1, WHITE).stroke(6)
+                    }),
+                )
+                .map_err(draw_error)?;
+        }
         chart
             .draw_series(
                 styled

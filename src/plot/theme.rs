@@ -96,6 +96,8 @@ pub enum Ramp {
     Viridis,
     /// matplotlib's cividis (navy → grey → yellow), also readable with colour-vision deficiency.
     Cividis,
+    /// cividis run backwards (light → dark), for values whose high end needs attention.
+    CividisInverted,
 }
 
 const VIRIDIS: [(u8, u8, u8); 9] = [
@@ -124,6 +126,7 @@ const CIVIDIS: [(u8, u8, u8); 9] = [
 
 impl Ramp {
     /// The colour at `t` in `[0, 1]` (clamped; NaN gives the low end).
+    /// Viridis and cividis grow lighter with `t`, the inverted cividis darker.
     ///
     /// ```
     /// use gmmtune::plot::Ramp;
@@ -135,9 +138,14 @@ impl Ramp {
     pub fn at(self, t: f64) -> RGBColor {
         let table = match self {
             Ramp::Viridis => &VIRIDIS,
-            Ramp::Cividis => &CIVIDIS,
+            Ramp::Cividis | Ramp::CividisInverted => &CIVIDIS,
         };
         let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+        let t = if self == Ramp::CividisInverted {
+            1.0 - t
+        } else {
+            t
+        };
         let scaled = t * (table.len() - 1) as f64;
         let i = (scaled.floor() as usize).min(table.len() - 2);
         let f = scaled - i as f64;
@@ -156,6 +164,7 @@ pub(crate) struct MarkerElement<C> {
     marker: Marker,
     size: i32,
     color: RGBColor,
+    stroke: u32,
 }
 
 impl<C> MarkerElement<C> {
@@ -166,7 +175,14 @@ impl<C> MarkerElement<C> {
             marker,
             size: size.max(1),
             color,
+            stroke: 2,
         }
+    }
+
+    /// Line width of the hollow and line-drawn markers (ring, crosses).
+    pub(crate) fn stroke(mut self, width: u32) -> Self {
+        self.stroke = width.max(1);
+        self
     }
 }
 
@@ -189,7 +205,7 @@ impl<C, DB: DrawingBackend> Drawable<DB> for MarkerElement<C> {
             return Ok(());
         };
         let fill = ShapeStyle::from(&self.color).filled();
-        let line = ShapeStyle::from(&self.color).stroke_width(2);
+        let line = ShapeStyle::from(&self.color).stroke_width(self.stroke);
         let s = self.size;
         match self.marker {
             Marker::Circle => backend.draw_circle((x, y), s as u32, &fill, true),
@@ -234,10 +250,15 @@ mod tests {
 
     #[test]
     fn ramps_grow_lighter() {
-        for ramp in [Ramp::Viridis, Ramp::Cividis] {
+        for (ramp, forward) in [
+            (Ramp::Viridis, true),
+            (Ramp::Cividis, true),
+            (Ramp::CividisInverted, false),
+        ] {
             let mut last = -1.0;
             for i in 0..=20 {
-                let l = luminance(ramp.at(i as f64 / 20.0));
+                let t = if forward { i } else { 20 - i } as f64 / 20.0;
+                let l = luminance(ramp.at(t));
                 assert!(l > last, "{ramp:?} at step {i}: {l} after {last}");
                 last = l;
             }
