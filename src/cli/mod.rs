@@ -2,6 +2,7 @@
 
 mod fit;
 mod progress;
+mod report;
 mod run;
 mod score;
 
@@ -32,6 +33,10 @@ enum Command {
         /// The run directory (e.g. reports/quickstart).
         dir: PathBuf,
     },
+    /// Rebuild report.html, report.md, plots/ and tables/ of a run directory from its journal.
+    Report(ReportArgs),
+    /// One comparative report over the common datasets of several runs.
+    Compare(CompareArgs),
     /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
     Export(ExportArgs),
     /// List the datasets of the registry.
@@ -41,6 +46,34 @@ enum Command {
         #[arg(long)]
         registry: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The run directory (e.g. reports/quickstart).
+    dir: PathBuf,
+    /// Leave out the ROC and cost curves (they refit each selected model from its data).
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory (e.g. reports/zeroshot).
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The run directories (two or more; several groups, or several configs).
+    #[arg(required = true, num_args = 2..)]
+    dirs: Vec<PathBuf>,
+    /// Where to write the comparative report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Leave out the ROC and cost curves.
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory.
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +118,15 @@ struct RunArgs {
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
+    /// Rebuild report.html at most every SECONDS while units finish (and at least five times
+    /// the last build's duration apart); the final report is written when the run stops.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    report_every: f64,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +205,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fit(args) => fit::fit(args),
         Command::Score(args) => score::score(args),
         Command::Summarize { dir } => run::summarize(&dir),
+        Command::Report(args) => report::report(args),
+        Command::Compare(args) => report::compare(args),
         Command::Export(args) => run::export(args),
         Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
     }
