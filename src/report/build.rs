@@ -955,7 +955,7 @@ fn per_dataset_section(
                 format!("-{}", objective.as_str())
             };
             let sub = format!(
-                "{} of the selected trial so far; markers: improvements",
+                "the best {} so far; markers where it improved, and at the unit's end",
                 objective_words(objective)
             );
             row.extend(charts::strategy_lines(
