@@ -3,6 +3,7 @@
 mod fit;
 mod plot;
 mod progress;
+mod report;
 mod run;
 mod score;
 mod select;
@@ -42,6 +43,10 @@ enum Command {
         /// The run directory (e.g. reports/quickstart).
         dir: PathBuf,
     },
+    /// Rebuild report.html, report.md, plots/ and tables/ of a run directory from its journal.
+    Report(ReportArgs),
+    /// One comparative report over the common datasets of several runs.
+    Compare(CompareArgs),
     /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
     Export(ExportArgs),
     /// Combine the shards of a sharded run: the run's manifest and summary over all shards.
@@ -69,6 +74,34 @@ enum Command {
         #[arg(long)]
         registry: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The run directory (e.g. reports/quickstart).
+    dir: PathBuf,
+    /// Leave out the ROC and cost curves (they refit each selected model from its data).
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory (e.g. reports/zeroshot).
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The run directories (two or more; several groups, or several configs).
+    #[arg(required = true, num_args = 2..)]
+    dirs: Vec<PathBuf>,
+    /// Where to write the comparative report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Leave out the ROC and cost curves.
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory.
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +151,15 @@ struct RunArgs {
     /// given (`--shard 0/1` runs everything).
     #[arg(long, value_parser = parse_shard)]
     shard: Option<Shard>,
+    /// Rebuild report.html at most every SECONDS while units finish (and at least five times
+    /// the last build's duration apart); the final report is written when the run stops.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    report_every: f64,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +370,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(args) => plot::plot(args),
         Command::Select(args) => select::select(args),
         Command::Summarize { dir } => run::summarize(&dir),
+        Command::Report(args) => report::report(args),
+        Command::Compare(args) => report::compare(args),
         Command::Export(args) => run::export(args),
         Command::Merge { dir } => shards::merge(&dir),
         Command::Status { dir } => shards::status(&dir),

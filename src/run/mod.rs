@@ -36,7 +36,9 @@ use crate::search::trial::{needs_cv, TrialSettings};
 
 pub use datasets::{load_datasets, sha256_file, split_seed, LoadedDataset};
 pub use dir::{generations, open_run_dir, OpenedRun, GENERATIONS_DIR};
-pub use export::{export_selected, ExportError, Exported};
+pub use export::{
+    export_selected, prepare_like, read_run_data, refit_trial, ExportError, Exported,
+};
 pub use manifest::{DatasetManifest, RunManifest, ShardManifest, MANIFEST_FILE};
 pub use shards::{run_manifest, shard_dirs, status, UnitState, UnitStatus};
 pub use slurm::SlurmJob;
