@@ -47,6 +47,9 @@ struct Args {
     /// Initialisation: kmeans, k-means++, random or random_from_data.
     #[arg(long, default_value = "random_from_data")]
     init: InitMethod,
+    /// Non-negative regularisation added to the covariance diagonals.
+    #[arg(long, default_value_t = 1e-6)]
+    reg_covar: f64,
     /// Convergence threshold (0: always `max_iter` iterations).
     #[arg(long, default_value_t = 0.0)]
     tol: f64,
@@ -99,19 +102,22 @@ fn main() -> Result<()> {
     let params = GmmParams::new(args.components)
         .covariance_type(args.covariance_type)
         .tol(args.tol)
+        .reg_covar(args.reg_covar)
         .max_iter(args.max_iter)
         .init(args.init)
         .seed(0)
         .check()?;
 
     // The timed loop runs on a worker of rayon's pool, as trials do in `gmmtune run`.
-    let (fit_seconds, estep_seconds, last) = rayon::scope(|_| time_fits(&args, &params, &x))?;
-    let model = last.context("no fit ran")?;
+    let t = rayon::scope(|_| time_fits(&args, &params, &x))?;
+    let model = t.last.context("no fit ran")?;
     println!(
         "{}",
         serde_json::json!({
-            "fit_seconds": fit_seconds,
-            "estep_seconds": estep_seconds,
+            "fit_seconds": t.fit_seconds,
+            "fit_cpu_seconds": t.fit_cpu_seconds,
+            "estep_seconds": t.estep_seconds,
+            "estep_cpu_seconds": t.estep_cpu_seconds,
             "n_iter": model.n_iter(),
             "lower_bound": model.lower_bound(),
             "threads": rayon::current_num_threads(),
@@ -120,27 +126,53 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// CPU seconds used so far by all threads of this process (from `/proc/self/task/*/schedstat`,
+/// nanosecond counters; 0 where that file does not exist). On a machine shared with other
+/// work, CPU time is steadier than wall time.
+fn process_cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut total_ns = 0u64;
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) {
+            total_ns += text
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    total_ns as f64 * 1e-9
+}
+
 /// Fit seconds, E-step seconds and the last model of `args.repeats` timed fits.
-fn time_fits(
-    args: &Args,
-    params: &GmmValidParams,
-    x: &Array2<f64>,
-) -> Result<(Vec<f64>, Vec<f64>, Option<GaussianMixture>)> {
-    let mut fit_seconds = Vec::new();
-    let mut estep_seconds = Vec::new();
-    let mut last = None;
+fn time_fits(args: &Args, params: &GmmValidParams, x: &Array2<f64>) -> Result<Timings> {
+    let mut t = Timings::default();
     for _ in 0..args.repeats.max(1) {
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), process_cpu_seconds());
         let model = params.fit(x.view())?;
-        fit_seconds.push(start.elapsed().as_secs_f64());
-        let start = Instant::now();
+        t.fit_seconds.push(start.elapsed().as_secs_f64());
+        t.fit_cpu_seconds.push(process_cpu_seconds() - cpu);
+        let (start, cpu) = (Instant::now(), process_cpu_seconds());
         let scores = model.score_samples(x.view())?;
-        estep_seconds.push(start.elapsed().as_secs_f64());
+        t.estep_seconds.push(start.elapsed().as_secs_f64());
+        t.estep_cpu_seconds.push(process_cpu_seconds() - cpu);
         std::hint::black_box(scores);
-        last = Some(model);
-        if fit_seconds.iter().sum::<f64>() > args.time_budget {
+        t.last = Some(model);
+        if t.fit_seconds.iter().sum::<f64>() > args.time_budget {
             break;
         }
     }
-    Ok((fit_seconds, estep_seconds, last))
+    Ok(t)
+}
+
+/// What [`time_fits`] measures: wall and CPU seconds per repeat, and the last model.
+#[derive(Default)]
+struct Timings {
+    fit_seconds: Vec<f64>,
+    fit_cpu_seconds: Vec<f64>,
+    estep_seconds: Vec<f64>,
+    estep_cpu_seconds: Vec<f64>,
+    last: Option<GaussianMixture>,
 }
