@@ -9,7 +9,7 @@
 //!
 //! Fits with tol 0, `max_iter` iterations, random_from_data initialisation and seed 0 (the
 //! settings of the scikit-learn side; `--init` and `--tol` change them for profiling), then
-//! times `score_samples` on the same data. Prints one JSON object on stdout: `fit_seconds` and
+//! times `score` (an E-step's log-probabilities and log-sum-exp over all rows) on the same data. Prints one JSON object on stdout: `fit_seconds` and
 //! `estep_seconds` (one entry per repeat), `n_iter`, `lower_bound`. With `--load-only` it only
 //! reads the data (to measure the baseline memory).
 
@@ -27,14 +27,21 @@ use ndarray::Array2;
 #[command(about = "Time gmmtune's EM fit and E-step on a raw little-endian f64 matrix")]
 struct Args {
     /// Row-major little-endian f64 file of rows × cols values.
-    #[arg(long)]
-    data: PathBuf,
+    #[arg(long, required_unless_present_any = ["csv", "peak_gemm"])]
+    data: Option<PathBuf>,
+    /// A CSV or CSV.gz file read with gmmtune's own reader instead (`load_seconds` reports
+    /// the time; every column is a feature).
+    #[arg(long, conflicts_with = "data")]
+    csv: Option<PathBuf>,
     /// Number of rows in the file.
-    #[arg(long)]
+    #[arg(long, default_value_t = 0)]
     rows: usize,
     /// Number of columns in the file.
-    #[arg(long)]
+    #[arg(long, default_value_t = 0)]
     cols: usize,
+    /// Only time faer's n×n matrix product (the machine's peak) on the rayon pool and exit.
+    #[arg(long)]
+    peak_gemm: Option<usize>,
     /// Number of mixture components.
     #[arg(long, default_value_t = 4)]
     components: usize,
@@ -65,14 +72,15 @@ struct Args {
 }
 
 fn read_matrix(args: &Args) -> Result<Array2<f64>> {
-    let file = File::open(&args.data).with_context(|| format!("opening {:?}", args.data))?;
+    let path = args
+        .data
+        .as_ref()
+        .context("--data, --csv or --peak-gemm is required")?;
+    let file = File::open(path).with_context(|| format!("opening {path:?}"))?;
     let want = args.rows * args.cols * 8;
     let have = file.metadata()?.len() as usize;
     if have != want {
-        bail!(
-            "{:?} has {have} bytes, expected rows × cols × 8 = {want}",
-            args.data
-        );
+        bail!("{path:?} has {have} bytes, expected rows × cols × 8 = {want}");
     }
     // Read in chunks straight into the f64 buffer, so that the peak memory is the data's.
     let mut values = Vec::with_capacity(args.rows * args.cols);
@@ -92,9 +100,52 @@ fn read_matrix(args: &Args) -> Result<Array2<f64>> {
     Ok(Array2::from_shape_vec((args.rows, args.cols), values)?)
 }
 
+/// GFLOP/s of the best of a few `n × n` products by faer on all threads of the pool.
+fn peak_gemm(n: usize) -> f64 {
+    let a = faer::Mat::<f64>::from_fn(n, n, |i, j| ((i * 7 + j * 3) % 13) as f64 * 0.1);
+    let b = faer::Mat::<f64>::from_fn(n, n, |i, j| ((i * 5 + j * 11) % 17) as f64 * 0.1);
+    let mut c = faer::Mat::<f64>::zeros(n, n);
+    let par = faer::Par::rayon(rayon::current_num_threads());
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        faer::linalg::matmul::matmul(
+            c.as_mut(),
+            faer::Accum::Replace,
+            a.as_ref(),
+            b.as_ref(),
+            1.0,
+            par,
+        );
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(&c);
+    2.0 * (n as f64).powi(3) / best / 1e9
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
-    let x = read_matrix(&args)?;
+    if let Some(n) = args.peak_gemm {
+        let gflops = peak_gemm(n);
+        println!(
+            "{}",
+            serde_json::json!({"peak_gemm_gflops": gflops, "n": n, "threads": rayon::current_num_threads(), "simd": gmmtune::linalg::SimdLevel::detected().name()})
+        );
+        return Ok(());
+    }
+    let start = Instant::now();
+    let x = match &args.csv {
+        Some(path) => {
+            let options = gmmtune::data::ReadOptions {
+                label_column: None,
+                split_column: None,
+                ..Default::default()
+            };
+            gmmtune::data::read_table(path, &options)?.features
+        }
+        None => read_matrix(&args)?,
+    };
+    let load_seconds = start.elapsed().as_secs_f64();
     if args.load_only {
         println!("{{\"rows\": {}, \"sum\": {}}}", x.nrows(), x.sum());
         return Ok(());
@@ -114,6 +165,10 @@ fn main() -> Result<()> {
     println!(
         "{}",
         serde_json::json!({
+            "load_seconds": load_seconds,
+            "rows": x.nrows(),
+            "cols": x.ncols(),
+            "simd": gmmtune::linalg::SimdLevel::current().name(),
             "fit_seconds": t.fit_seconds,
             "fit_cpu_seconds": t.fit_cpu_seconds,
             "estep_seconds": t.estep_seconds,
@@ -155,7 +210,8 @@ fn time_fits(args: &Args, params: &GmmValidParams, x: &Array2<f64>) -> Result<Ti
         t.fit_seconds.push(start.elapsed().as_secs_f64());
         t.fit_cpu_seconds.push(process_cpu_seconds() - cpu);
         let (start, cpu) = (Instant::now(), process_cpu_seconds());
-        let scores = model.score_samples(x.view())?;
+        // The E-step's work (log-probabilities and log-sum-exp of every row), summed.
+        let scores = model.score(x.view())?;
         t.estep_seconds.push(start.elapsed().as_secs_f64());
         t.estep_cpu_seconds.push(process_cpu_seconds() - cpu);
         std::hint::black_box(scores);

@@ -75,7 +75,7 @@ pub(crate) fn initial_responsibilities<R: Rng + ?Sized>(
             InitialResponsibilities::Dense(resp)
         }
         InitMethod::KMeansPlusPlus => InitialResponsibilities::Seeds(kmeans_plusplus(x, k, rng)),
-        InitMethod::KMeans => InitialResponsibilities::Labels(kmeans_labels(x, k, rng).to_vec()),
+        InitMethod::KMeans => InitialResponsibilities::Labels(kmeans_labels(x, k, rng)),
     }
 }
 

@@ -420,6 +420,49 @@ pub(crate) fn score_rows(x: ArrayView2<f64>, lp: &LogProb) -> (Array1<f64>, Arra
     (Array1::from(ll), Array1::from(labels))
 }
 
+/// Per row: the log-likelihood.
+pub(crate) fn log_likelihoods(x: ArrayView2<f64>, lp: &LogProb) -> Array1<f64> {
+    let mut ll = Array1::zeros(x.nrows());
+    let rows = task_rows(x.nrows());
+    ll.as_slice_mut()
+        .expect("owned")
+        .par_chunks_mut(rows)
+        .enumerate()
+        .for_each(|(t, out)| {
+            let start = t * rows;
+            let xc = x.slice(s![start..start + out.len(), ..]);
+            let mut scratch = lp.scratch();
+            let mut w = Array2::zeros((BLOCK_ROWS, lp.k));
+            for sub in sub_blocks(out.len()) {
+                let mut wb = w.slice_mut(s![..sub.len(), ..]);
+                lp.weighted(xc.slice(s![sub.clone(), ..]), wb.view_mut(), &mut scratch);
+                log_sum_exp_rows(wb, &mut out[sub], false);
+            }
+        });
+    ll
+}
+
+/// The sum over rows of the log-likelihood (per task, then the tasks in order), without an
+/// N-long array.
+pub(crate) fn total_log_likelihood(x: ArrayView2<f64>, lp: &LogProb) -> f64 {
+    let parts = map_tasks(x.nrows(), |rows| {
+        let xc = x.slice(s![rows, ..]);
+        let mut scratch = lp.scratch();
+        let mut w = Array2::zeros((BLOCK_ROWS, lp.k));
+        let mut log_norm = vec![0.0; BLOCK_ROWS];
+        let mut total = 0.0;
+        for sub in sub_blocks(xc.nrows()) {
+            let b = sub.len();
+            let mut wb = w.slice_mut(s![..b, ..]);
+            lp.weighted(xc.slice(s![sub, ..]), wb.view_mut(), &mut scratch);
+            log_sum_exp_rows(wb, &mut log_norm[..b], false);
+            total += log_norm[..b].iter().sum::<f64>();
+        }
+        total
+    });
+    parts.iter().sum()
+}
+
 /// Responsibilities (posterior component probabilities) of each row.
 pub(crate) fn responsibilities(x: ArrayView2<f64>, lp: &LogProb) -> Array2<f64> {
     let mut resp = Array2::zeros((x.nrows(), lp.k));
