@@ -11,6 +11,11 @@ Files written:
                       from scikit-learn and ("exact") recomputed in extended precision.
   init_scores.json    the score reached by each initialisation method on separated blobs.
   kmeans_lloyd.json   KMeans labels and iteration counts from given initial centres.
+  em_highd.json       EM at d = 64 and 200 (full and tied) from given means and a scaled
+                      identity precision; the data follow a formula (exact in binary, see
+                      `highd_data`) that the Rust test recomputes, so only results are stored:
+                      weights, means, lower bounds, held-out scores, covariance and precision
+                      diagonals and a sample of their other entries.
 """
 
 import json
@@ -306,6 +311,75 @@ def kmeans_lloyd(data):
     return cases
 
 
+def highd_data(n, d, k):
+    """Rows with integer-hash features (dyadic rationals, exact in f64), a component offset
+    and a low-rank term; tests/gmm_parity.rs computes the same values."""
+    x = np.empty((n, d))
+    for i in range(n):
+        for j in range(d):
+            h = (i * 2654435761 + j * 40503 + i * j * 97) % (1 << 32)
+            x[i, j] = ((h % 4096) - 2048) / 512.0 + 2.0 * (i % k) + ((i % 7) * (j % 5)) / 8.0
+    return x
+
+
+def highd_cases():
+    cases = []
+    for d, n, k in [(64, 300, 3), (200, 260, 2)]:
+        x = highd_data(n + 40, d, k)
+        train, test = x[:n], x[n:]
+        means = np.asarray([train[c::k][:20].mean(axis=0) for c in range(k)])
+        weights = np.full(k, 1.0 / k)
+        for covariance_type in ("full", "tied"):
+            precision = 0.5
+            if covariance_type == "full":
+                precisions = np.asarray([np.eye(d) * precision for _ in range(k)])
+            else:
+                precisions = np.eye(d) * precision
+            gm = GaussianMixture(
+                n_components=k,
+                covariance_type=covariance_type,
+                tol=0.0,
+                reg_covar=1e-3,
+                max_iter=3,
+                init_params="random_from_data",
+                weights_init=weights,
+                means_init=means,
+                precisions_init=precisions,
+                random_state=0,
+            ).fit(train)
+            cov = np.asarray(gm.covariances_).reshape(-1)
+            chol = np.asarray(gm.precisions_cholesky_).reshape(-1)
+            sample = list(range(0, cov.size, 97))
+            diag = [
+                c * d * d + i * d + i if covariance_type == "full" else i * d + i
+                for c in range(k if covariance_type == "full" else 1)
+                for i in range(d)
+            ]
+            picked = sorted(set(sample) | set(diag))
+            cases.append(
+                {
+                    "n_train": n,
+                    "n_test": 40,
+                    "d": d,
+                    "n_components": k,
+                    "covariance_type": covariance_type,
+                    "reg_covar": 1e-3,
+                    "max_iter": 3,
+                    "precision_init": precision,
+                    "means_init": as_list(means),
+                    "weights": as_list(gm.weights_),
+                    "means": as_list(gm.means_),
+                    "lower_bound": float(gm.lower_bound_),
+                    "lower_bounds": as_list(gm.lower_bounds_),
+                    "score_samples_test": as_list(gm.score_samples(test)),
+                    "entries": picked,
+                    "covariances_entries": as_list(cov[picked]),
+                    "precisions_cholesky_entries": as_list(chol[picked]),
+                }
+            )
+    return cases
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -316,6 +390,7 @@ def main():
     write("fixed_model.json", {"versions": VERSIONS, "cases": fixed_models(data)})
     write("init_scores.json", {"versions": VERSIONS, "cases": init_scores(data)})
     write("kmeans_lloyd.json", {"versions": VERSIONS, "cases": kmeans_lloyd(data)})
+    write("em_highd.json", {"versions": VERSIONS, "cases": highd_cases()})
 
 
 if __name__ == "__main__":

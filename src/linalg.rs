@@ -21,6 +21,8 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
 
 fn to_faer(a: ArrayView2<f64>) -> Mat<f64> {
     Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
@@ -40,12 +42,8 @@ pub fn cholesky_lower(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     if a.ncols() != n {
         return None;
     }
-    for i in 0..n {
-        for j in 0..=i {
-            if !a[[i, j]].is_finite() {
-                return None;
-            }
-        }
+    if !lower_is_finite(a) {
+        return None;
     }
     if n == 0 {
         return Some(Array2::zeros((0, 0)));
@@ -112,31 +110,150 @@ fn invert_lower_triangular_blocked(l: ArrayView2<f64>) -> Option<Array2<f64>> {
     out.iter().all(|v| v.is_finite()).then_some(out)
 }
 
-/// Whether the AVX2/FMA builds of the hot loops can run (detected once, then cached); see
-/// [`simd_dispatch`].
-#[cfg(target_arch = "x86_64")]
-#[inline]
-pub(crate) fn simd_available() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// The instruction sets the hand-written hot loops are compiled for, narrowest first.
+///
+/// Every loop is built three times and one build is chosen at run time by what the CPU has
+/// ([`SimdLevel::detected`]), capped by [`limit_simd`]. The builds perform the same IEEE
+/// operations in the same order (no fused multiply-adds are formed), so they give the same
+/// bits; only the speed differs. (faer's matrix products choose their own instructions.)
+///
+/// ```
+/// use gmmtune::linalg::{limit_simd, SimdLevel};
+///
+/// let best = SimdLevel::detected();
+/// assert!(SimdLevel::Scalar <= best);
+/// limit_simd(Some(SimdLevel::Scalar)); // e.g. to compare the builds
+/// assert_eq!(SimdLevel::current(), SimdLevel::Scalar);
+/// limit_simd(None);
+/// assert_eq!(SimdLevel::current(), best);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimdLevel {
+    /// Plain x86-64 (SSE2) or another architecture.
+    Scalar,
+    /// AVX2 with FMA (256-bit vectors).
+    Avx2,
+    /// AVX-512F (512-bit vectors).
+    Avx512,
 }
 
-/// Calls `$f(args…)` compiled for AVX2/FMA when the CPU has them, and as it is otherwise: the
-/// one dispatch of every hot loop. The wide build performs the same IEEE operations in the
-/// same order (no fused multiply-adds are formed), so both give the same bits. `$f` should be
-/// `#[inline(always)]` so that its body is compiled into the wide build. It is the tail of a
-/// function, with the arguments named as the caller's variables:
-/// `simd_dispatch!(body, (x: &[f64], out: &mut [f64]) -> f64)`.
+impl SimdLevel {
+    const ALL: [SimdLevel; 3] = [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512];
+
+    /// The widest level this CPU supports (detected once).
+    pub fn detected() -> SimdLevel {
+        static DETECTED: OnceLock<SimdLevel> = OnceLock::new();
+        *DETECTED.get_or_init(detect_simd)
+    }
+
+    /// The level the hot loops run at: [`SimdLevel::detected`] capped by [`limit_simd`].
+    #[inline]
+    pub fn current() -> SimdLevel {
+        let limit = SIMD_LIMIT.load(Ordering::Relaxed);
+        let detected = SimdLevel::detected();
+        match SimdLevel::ALL.get(limit as usize) {
+            Some(&cap) if cap < detected => cap,
+            _ => detected,
+        }
+    }
+
+    /// Lower-case name: `scalar`, `avx2` or `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Scalar => "scalar",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+}
+
+impl std::fmt::Display for SimdLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SimdLevel {
+    type Err = String;
+
+    /// Accepts `scalar`, `avx2` and `avx512`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SimdLevel::ALL
+            .into_iter()
+            .find(|l| l.name() == s)
+            .ok_or_else(|| format!("unknown SIMD level `{s}` (expected scalar, avx2 or avx512)"))
+    }
+}
+
+fn detect_simd() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            return SimdLevel::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return SimdLevel::Avx2;
+        }
+    }
+    SimdLevel::Scalar
+}
+
+/// No limit: the index past [`SimdLevel::ALL`].
+static SIMD_LIMIT: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// Caps the instruction set of the hand-written loops for the whole process (`None`: the
+/// widest the CPU has). The results do not change, only the speed; tests and benchmarks use it
+/// to run every build on one machine.
+pub fn limit_simd(level: Option<SimdLevel>) {
+    let value = level.map_or(u8::MAX, |l| l as u8);
+    SIMD_LIMIT.store(value, Ordering::Relaxed);
+}
+
+/// Calls `$f(args…)` compiled for the [`SimdLevel`] in force: AVX-512F, AVX2/FMA, or as it is
+/// otherwise; the one dispatch of every hot loop. `$f` should be `#[inline(always)]` so that
+/// its body is compiled into each build, and must not call FMA intrinsics (the builds then give
+/// the same bits). It is the tail of a function, with the arguments named as the caller's
+/// variables: `simd_dispatch!(body, (x: &[f64], out: &mut [f64]) -> f64)`.
+///
+/// A second form takes the builds written by hand (with `core::arch` intrinsics, for loops the
+/// compiler does not vectorise well): `simd_dispatch!(avx512: f512, avx2: f256, scalar: f,
+/// (args…) -> ret)`, where `f512` and `f256` are `unsafe fn`s with `#[target_feature]`
+/// `avx512f` and `avx2,fma` (x86-64 only) and all three perform the same operations per
+/// element in the same order.
 macro_rules! simd_dispatch {
+    (avx512: $f512:path, avx2: $f256:path, scalar: $f:path,
+     ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {{
+        #[cfg(target_arch = "x86_64")]
+        match $crate::linalg::SimdLevel::current() {
+            // SAFETY: the CPU supports AVX-512F (detected at run time).
+            $crate::linalg::SimdLevel::Avx512 => return unsafe { $f512($($arg),*) },
+            // SAFETY: the CPU supports AVX2 and FMA (detected at run time).
+            $crate::linalg::SimdLevel::Avx2 => return unsafe { $f256($($arg),*) },
+            $crate::linalg::SimdLevel::Scalar => {}
+        }
+        $f($($arg),*)
+    }};
     ($f:path, ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?) => {{
         #[cfg(target_arch = "x86_64")]
         {
-            #[target_feature(enable = "avx2,fma")]
-            unsafe fn wide($($arg: $ty),*) $(-> $ret)? {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn wide512($($arg: $ty),*) $(-> $ret)? {
                 $f($($arg),*)
             }
-            if $crate::linalg::simd_available() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                return unsafe { wide($($arg),*) };
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn wide256($($arg: $ty),*) $(-> $ret)? {
+                $f($($arg),*)
+            }
+            match $crate::linalg::SimdLevel::current() {
+                // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (detected at run time).
+                $crate::linalg::SimdLevel::Avx512 => return unsafe { wide512($($arg),*) },
+                // SAFETY: the CPU supports AVX2 and FMA (detected at run time).
+                $crate::linalg::SimdLevel::Avx2 => return unsafe { wide256($($arg),*) },
+                $crate::linalg::SimdLevel::Scalar => {}
             }
         }
         $f($($arg),*)
@@ -228,6 +345,101 @@ fn invert_lower_triangular_small(l: ArrayView2<f64>) -> Option<Array2<f64>> {
     }
     let x = Array2::from_shape_vec((n, n), x).expect("n × n values");
     x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+/// The precision factor of a covariance matrix: the upper-triangular `P = (L⁻¹)ᵀ` with
+/// `L = chol(A)` (lower), so that `P·Pᵀ = A⁻¹`; reads only the lower triangle of `a` and
+/// returns a standard-layout matrix.
+///
+/// Returns `None` when `a` is not square, holds a non-finite value in its lower triangle or
+/// is not positive definite. Equal to `invert_lower_triangular(cholesky_lower(a))ᵀ`, without
+/// the intermediate copies: at large order the factor and its inverse stay in faer's
+/// column-major layout, and the inverse is written straight into the transpose's place.
+///
+/// ```
+/// use gmmtune::linalg::precision_factor;
+/// use ndarray::array;
+///
+/// let a = array![[4.0, 2.0], [2.0, 3.0]];
+/// let p = precision_factor(a.view()).expect("positive definite");
+/// assert_eq!(p[[1, 0]], 0.0);
+/// let eye = p.dot(&p.t()).dot(&a);
+/// assert!((eye[[0, 0]] - 1.0).abs() < 1e-12 && eye[[0, 1]].abs() < 1e-12);
+/// ```
+pub fn precision_factor(a: ArrayView2<f64>) -> Option<Array2<f64>> {
+    let n = a.nrows();
+    if a.ncols() != n || !lower_is_finite(a) {
+        return None;
+    }
+    if n <= SMALL_N {
+        let l = cholesky_lower_checked(a)?;
+        let inv = invert_lower_triangular_checked(l.view())?;
+        return Some(inv.reversed_axes().as_standard_layout().into_owned());
+    }
+    // The lower triangle of `a`, column-major (a tiled transposing copy of its rows).
+    let mut l = Mat::<f64>::zeros(n, n);
+    copy_lower_into(a, l.as_mut());
+    let mut mem = MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            n,
+            Par::Seq,
+            Default::default(),
+        ),
+    );
+    faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    if !(0..n).all(|i| l[(i, i)] > 0.0 && l[(i, i)].is_finite()) {
+        return None;
+    }
+    // L⁻¹ into a column-major view of the output's buffer: the buffer then holds (L⁻¹)ᵀ in
+    // row-major order. faer writes the lower triangle only; the rest stays zero.
+    let mut p = Array2::<f64>::zeros((n, n));
+    {
+        let ptr = p.as_mut_ptr();
+        // SAFETY: `p` is an owned n×n standard-layout array; the view covers exactly its
+        // buffer (column-major strides) and is the only access to it while it lives.
+        let dst = unsafe { faer::MatMut::from_raw_parts_mut(ptr, n, n, 1, n as isize) };
+        // Only the lower triangle of `l` is read.
+        faer::linalg::triangular_inverse::invert_lower_triangular(dst, l.as_ref(), Par::Seq);
+    }
+    p.iter().all(|v| v.is_finite()).then_some(p)
+}
+
+/// Whether the lower triangle of a square matrix is finite.
+fn lower_is_finite(a: ArrayView2<f64>) -> bool {
+    a.outer_iter()
+        .enumerate()
+        .all(|(i, row)| row.iter().take(i + 1).all(|v| v.is_finite()))
+}
+
+/// Copies the lower triangle of `a` into the column-major `dst`, tile by tile so that both
+/// sides stay in cache.
+fn copy_lower_into(a: ArrayView2<f64>, mut dst: faer::MatMut<'_, f64>) {
+    const TILE: usize = 32;
+    let n = a.nrows();
+    let a = a.as_standard_layout();
+    let src = a.as_slice().expect("standard layout");
+    for j0 in (0..n).step_by(TILE) {
+        for i0 in (j0..n).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(n) {
+                let col = dst
+                    .as_mut()
+                    .col_mut(j)
+                    .try_as_col_major_mut()
+                    .expect("column-major")
+                    .as_slice_mut();
+                for i in i0.max(j)..(i0 + TILE).min(n) {
+                    col[i] = src[i * n + j];
+                }
+            }
+        }
+    }
 }
 
 /// Upper-triangular `U` with `U·Uᵀ = A` for a symmetric positive-definite `A` (reading its lower

@@ -7,7 +7,8 @@
 //! * `fixed_model.json`: models rebuilt with `GaussianMixture::from_parts` from scikit-learn's
 //!   fitted parameters, with their scores, probabilities and information criteria;
 //! * `init_scores.json`: the mean log-likelihood each initialisation method reaches on
-//!   separated blobs.
+//!   separated blobs;
+//! * `em_highd.json`: EM at d = 64 and 200 (full and tied) on formula-generated rows.
 
 use std::collections::HashMap;
 use std::fs;
@@ -231,6 +232,7 @@ fn fixtures_record_the_scikit_learn_version() {
         "fixed_model.json",
         "init_scores.json",
         "kmeans_lloyd.json",
+        "em_highd.json",
     ] {
         let version = fixture(name)["versions"]["scikit-learn"].clone();
         assert!(version.as_str().is_some_and(|v| !v.is_empty()), "{name}");
@@ -458,5 +460,149 @@ fn every_initialisation_reaches_scikit_learns_likelihood() {
                 );
             }
         }
+    }
+}
+
+/// The rows of `em_highd.json`: integer-hash features (exact in binary), as
+/// `highd_data` in `scripts/gen_gmm_fixtures.py`.
+fn highd_data(n: usize, d: usize, k: usize) -> Array2<f64> {
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        let (iu, ju) = (i as u64, j as u64);
+        let h = (iu * 2_654_435_761 + ju * 40_503 + iu * ju * 97) % (1 << 32);
+        ((h % 4096) as f64 - 2048.0) / 512.0
+            + 2.0 * (i % k) as f64
+            + ((i % 7) * (j % 5)) as f64 / 8.0
+    })
+}
+
+/// EM at d = 64 and 200, full and tied, from given means and a scaled identity precision:
+/// the register-tiled kernel's upper edge, faer's products, the stored-responsibility
+/// scatter in panels, the blocked factorisations.
+#[test]
+fn em_at_high_dimension_matches_scikit_learn() {
+    let file = fixture("em_highd.json");
+    let cases = list(&file["cases"]);
+    assert_eq!(cases.len(), 4);
+    for case in cases {
+        let ct = covariance_type(case);
+        let uint = |key: &str| case[key].as_u64().expect(key) as usize;
+        let (n, n_test, d, k) = (
+            uint("n_train"),
+            uint("n_test"),
+            uint("d"),
+            uint("n_components"),
+        );
+        let what = format!("d={d} k={k} {ct}");
+        let x = highd_data(n + n_test, d, k);
+        let (train, test) = (x.slice(ndarray::s![..n, ..]), x.slice(ndarray::s![n.., ..]));
+        let p = num(&case["precision_init"]);
+        let eye = Array2::from_shape_fn((d, d), |(i, j)| if i == j { p } else { 0.0 });
+        let precisions = match ct {
+            CovarianceType::Full => {
+                PrecisionsInit::Full(Array3::from_shape_fn((k, d, d), |(_, i, j)| eye[[i, j]]))
+            }
+            _ => PrecisionsInit::Tied(eye),
+        };
+        let model = GmmParams::new(k)
+            .covariance_type(ct)
+            .tol(0.0)
+            .reg_covar(num(&case["reg_covar"]))
+            .max_iter(uint("max_iter"))
+            .init(InitMethod::RandomFromData)
+            .weights_init(Array1::from_elem(k, 1.0 / k as f64))
+            .means_init(arr2(&case["means_init"]))
+            .precisions_init(precisions)
+            .check()
+            .expect("valid parameters")
+            .fit(train)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_all_close(
+            model.weights(),
+            &arr1(&case["weights"]),
+            EM_REL,
+            &format!("{what} weights"),
+        );
+        assert_all_close(
+            model.means(),
+            &arr2(&case["means"]),
+            EM_REL,
+            &format!("{what} means"),
+        );
+        assert_all_close(
+            model.lower_bound_history(),
+            &arr1(&case["lower_bounds"]),
+            EM_REL,
+            &format!("{what} lower bounds"),
+        );
+        assert_close(
+            model.lower_bound(),
+            num(&case["lower_bound"]),
+            EM_REL,
+            &what,
+        );
+        let scores = model.score_samples(test).expect("score_samples");
+        assert_all_close(
+            &scores,
+            &arr1(&case["score_samples_test"]),
+            EM_REL,
+            &format!("{what} score_samples"),
+        );
+        let entries: Vec<usize> = list(&case["entries"])
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        for (name, ours, key) in [
+            ("covariances", model.covariances(), "covariances_entries"),
+            (
+                "precisions_cholesky",
+                model.precisions_cholesky(),
+                "precisions_cholesky_entries",
+            ),
+        ] {
+            let (_, values) = flat(ours);
+            let picked: Vec<f64> = entries.iter().map(|&e| values[e]).collect();
+            assert_all_close(
+                &picked,
+                &arr1(&case[key]),
+                EM_REL,
+                &format!("{what} {name}"),
+            );
+        }
+    }
+}
+
+/// The hand-written loops give the same bits at every SIMD level this CPU has (faer's
+/// products choose their instructions themselves and do not change with the cap).
+#[test]
+fn every_simd_level_gives_the_same_fit() {
+    use gmmtune::linalg::{limit_simd, SimdLevel};
+    let mut fits = Vec::new();
+    let levels = [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512];
+    for level in levels.into_iter().filter(|&l| l <= SimdLevel::detected()) {
+        limit_simd(Some(level));
+        let mut per_type = Vec::new();
+        for ct in CovarianceType::ALL {
+            for (n, d, k) in [(900, 5, 3), (300, 40, 2)] {
+                let x = highd_data(n, d, k);
+                let model = GmmParams::new(k)
+                    .covariance_type(ct)
+                    .init(InitMethod::KMeansPlusPlus)
+                    .max_iter(5)
+                    .tol(0.0)
+                    .reg_covar(1e-3)
+                    .seed(3)
+                    .check()
+                    .expect("valid parameters")
+                    .fit(x.view())
+                    .expect("fit");
+                let scores = model.score_samples(x.view()).expect("scores");
+                per_type.push((model, scores));
+            }
+        }
+        fits.push((level, per_type));
+    }
+    limit_simd(None);
+    for (level, per_type) in &fits[1..] {
+        assert!(per_type == &fits[0].1, "{level} differs from {}", fits[0].0);
     }
 }

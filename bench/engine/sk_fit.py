@@ -23,6 +23,7 @@ def main():
     p.add_argument("--components", type=int, default=4)
     p.add_argument("--covariance-type", default="full")
     p.add_argument("--max-iter", type=int, default=20)
+    p.add_argument("--reg-covar", type=float, default=1e-6)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--time-budget", type=float, default=float("inf"))
     p.add_argument("--load-only", action="store_true")
@@ -48,6 +49,7 @@ def main():
             covariance_type=args.covariance_type,
             tol=0.0,
             max_iter=args.max_iter,
+            reg_covar=args.reg_covar,
             init_params="random_from_data",
             random_state=0,
         )

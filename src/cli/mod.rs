@@ -3,10 +3,12 @@
 mod fit;
 mod plot;
 mod progress;
+mod report;
 mod run;
 mod score;
 mod select;
 mod shards;
+mod zeroshot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,10 @@ enum Command {
         /// The run directory (e.g. reports/quickstart).
         dir: PathBuf,
     },
+    /// Rebuild report.html, report.md, plots/ and tables/ of a run directory from its journal.
+    Report(ReportArgs),
+    /// One comparative report over the common datasets of several runs.
+    Compare(CompareArgs),
     /// Rebuild the model a unit of a run selected (same data, split, standardiser and seed).
     Export(ExportArgs),
     /// Combine the shards of a sharded run: the run's manifest and summary over all shards.
@@ -56,6 +62,11 @@ enum Command {
     /// Write (and with --submit, submit) Slurm scripts that run a config as a job array of
     /// shards, then merge them.
     Slurm(SlurmArgs),
+    /// Mine a best-practice portfolio (YAML) from the trials of runs over many datasets.
+    Mine(zeroshot::MineArgs),
+    /// Leave one family out: run a config, mine on all families but one, apply to the held-out
+    /// one, for every family; write the tables and the portfolio mined on every dataset.
+    Lofo(zeroshot::LofoArgs),
     /// List the datasets of the registry.
     Datasets {
         /// Registry file (default: the one `run` finds: $GMMTUNE_REGISTRY, else
@@ -63,6 +74,34 @@ enum Command {
         #[arg(long)]
         registry: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The run directory (e.g. reports/quickstart).
+    dir: PathBuf,
+    /// Leave out the ROC and cost curves (they refit each selected model from its data).
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory (e.g. reports/zeroshot).
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The run directories (two or more; several groups, or several configs).
+    #[arg(required = true, num_args = 2..)]
+    dirs: Vec<PathBuf>,
+    /// Where to write the comparative report.
+    #[arg(long)]
+    out: PathBuf,
+    /// Leave out the ROC and cost curves.
+    #[arg(long)]
+    no_curves: bool,
+    /// Add the zero-shot evaluation's tables from this directory.
+    #[arg(long)]
+    zeroshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +151,15 @@ struct RunArgs {
     /// given (`--shard 0/1` runs everything).
     #[arg(long, value_parser = parse_shard)]
     shard: Option<Shard>,
+    /// Rebuild report.html at most every SECONDS while units finish (and at least five times
+    /// the last build's duration apart); the final report is written when the run stops.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    report_every: f64,
 }
 
 #[derive(Debug, Args)]
@@ -322,10 +370,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(args) => plot::plot(args),
         Command::Select(args) => select::select(args),
         Command::Summarize { dir } => run::summarize(&dir),
+        Command::Report(args) => report::report(args),
+        Command::Compare(args) => report::compare(args),
         Command::Export(args) => run::export(args),
         Command::Merge { dir } => shards::merge(&dir),
         Command::Status { dir } => shards::status(&dir),
         Command::Slurm(args) => shards::slurm(args),
         Command::Datasets { registry } => run::list_datasets(registry.as_deref()),
+        Command::Mine(args) => zeroshot::mine_command(args),
+        Command::Lofo(args) => zeroshot::lofo_command(args),
     }
 }

@@ -1,4 +1,5 @@
-//! `gmmtune run`, `gmmtune summarize`, `gmmtune export` and `gmmtune datasets`.
+//! `gmmtune run` (its report rebuilt as units finish), `gmmtune summarize`, `gmmtune export`
+//! and `gmmtune datasets`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use gmmtune::report::summary::SummaryRow;
 use gmmtune::run::{export_selected, jobs, prepare_run, run_prepared, write_summary, RunOptions};
 
 use super::progress::make_progress;
+use super::report::LiveReport;
 use super::{ExportArgs, RunArgs};
 
 /// Exit code of an interrupted run (128 + SIGINT), as shells use.
@@ -34,6 +36,12 @@ fn install_interrupt_handler() -> anyhow::Result<Arc<AtomicBool>> {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if !(args.report_every.is_finite() && args.report_every >= 0.0) {
+        anyhow::bail!(
+            "--report-every {}: give the seconds between report rebuilds as a number >= 0",
+            args.report_every
+        );
+    }
     let configs = args
         .configs
         .iter()
@@ -64,7 +72,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             jobs: args.jobs,
             shard: shard.filter(|s| s.count > 1),
         };
-        if !run_one(config, options, args.quiet, &interrupt)? {
+        if !run_one(config, options, args.quiet, args.report_every, &interrupt)? {
             return Ok(ExitCode::from(INTERRUPTED));
         }
     }
@@ -84,11 +92,13 @@ fn print_resume_hint(options: &RunOptions) {
 
 /// Runs one config; `false` when it was interrupted. The run's work goes on in a thread; this
 /// thread alone writes the summary, when that thread returns or, after Ctrl-C, at once (trials
-/// still running are abandoned; the journal holds every finished one).
+/// still running are abandoned; the journal holds every finished one), and alone writes the
+/// report: rebuilt as units finish (throttled, see [`LiveReport`]) and once at the end.
 fn run_one(
     config: RunConfig,
     options: RunOptions,
     quiet: bool,
+    report_every: f64,
     interrupt: &Arc<AtomicBool>,
 ) -> anyhow::Result<bool> {
     let jobs = jobs(&config, &options);
@@ -129,7 +139,9 @@ fn run_one(
         progress.finish();
         let _ = sender.send(result);
     });
+    let mut live = LiveReport::new(&dir, quiet, report_every);
     let interrupted = loop {
+        live.tick();
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(result) => {
                 let _ = handle.join();
@@ -154,6 +166,7 @@ fn run_one(
         eprintln!("warning: {warning}");
     }
     print_summary(&rows, &dir);
+    live.finish()?;
     if interrupted {
         print_resume_hint(&options);
     }

@@ -111,6 +111,12 @@ pub struct RunConfig {
     pub objective: Objective,
     /// Folds of the `cv_loglik` figure.
     pub cv_folds: usize,
+    /// Most fit rows the `cv_loglik` figure uses (the first ones, a random sample under a
+    /// stratified split); `None` = all.
+    pub cv_max_rows: Option<usize>,
+    /// Quantile of the fit rows' anomaly scores that sets the label-free threshold every trial
+    /// also reports costs at.
+    pub score_quantile: f64,
     /// Figures measured by every trial besides the usual ones.
     pub metrics: Vec<ExtraMetric>,
     /// Search space shared by the strategies.
@@ -148,6 +154,10 @@ struct RawConfig {
     objective: Objective,
     #[serde(default = "default_cv_folds")]
     cv_folds: usize,
+    #[serde(default)]
+    cv_max_rows: Option<usize>,
+    #[serde(default = "default_score_quantile")]
+    score_quantile: f64,
     #[serde(default)]
     metrics: Vec<ExtraMetric>,
     #[serde(default)]
@@ -209,6 +219,10 @@ pub const MAX_N_INIT: usize = 10_000;
 
 fn default_cv_folds() -> usize {
     5
+}
+
+fn default_score_quantile() -> f64 {
+    crate::journal::DEFAULT_SCORE_QUANTILE
 }
 
 impl RunConfig {
@@ -328,6 +342,26 @@ impl RunConfig {
         if raw.cv_folds < 2 {
             return Err(invalid("cv_folds", "must be at least 2".into()));
         }
+        if let Some(rows) = raw.cv_max_rows {
+            if rows < raw.cv_folds {
+                return Err(invalid(
+                    "cv_max_rows",
+                    format!(
+                        "{rows} rows cannot make {} folds: give at least `cv_folds` rows, or leave it out to use every fit row",
+                        raw.cv_folds
+                    ),
+                ));
+            }
+        }
+        if !(raw.score_quantile > 0.0 && raw.score_quantile < 1.0) {
+            return Err(invalid(
+                "score_quantile",
+                format!(
+                    "{} is not a quantile strictly between 0 and 1 (0.99: one normal training row in a hundred alarms)",
+                    raw.score_quantile
+                ),
+            ));
+        }
         match raw.jobs {
             Some(0) => {
                 return Err(invalid(
@@ -368,7 +402,8 @@ impl RunConfig {
         let mut names = BTreeSet::new();
         for (i, value) in raw.strategies.into_iter().enumerate() {
             let key = format!("strategies[{i}]");
-            let entry = strategies::parse_strategy_entry(value, raw.objective, &key, origin)?;
+            let entry =
+                strategies::parse_strategy_entry(value, raw.objective, &key, origin, base_dir)?;
             if !names.insert(entry.name.clone()) {
                 return Err(invalid(
                     &format!("{key}.name"),
@@ -378,8 +413,22 @@ impl RunConfig {
                     ),
                 ));
             }
-            crate::search::build_strategy(&entry.spec, &space, 0)
+            crate::search::check_strategy(&entry.spec, &space)
                 .map_err(|e| invalid(&key, e.to_string()))?;
+            if let crate::search::StrategySpec::Zeroshot { portfolio, .. } = &entry.spec {
+                let loaded = crate::search::load_portfolio(portfolio.as_ref())
+                    .map_err(|e| invalid(&key, e.to_string()))?;
+                let mined = loaded.label_free_threshold.quantile;
+                if mined != raw.score_quantile {
+                    return Err(invalid(
+                        "score_quantile",
+                        format!(
+                            "the portfolio of strategies[{i}] sets the label-free threshold at the {mined} quantile of the training scores, and this run at {}: set `score_quantile: {mined}`",
+                            raw.score_quantile
+                        ),
+                    ));
+                }
+            }
             strategies.push(entry);
         }
 
@@ -399,6 +448,8 @@ impl RunConfig {
             fit: raw.fit,
             objective: raw.objective,
             cv_folds: raw.cv_folds,
+            cv_max_rows: raw.cv_max_rows,
+            score_quantile: raw.score_quantile,
             metrics,
             space,
             space_spec: raw.space,
@@ -539,6 +590,8 @@ mod tests {
             ("name: t\ndatasets: [wbc]\nfit: {n_init: 0}\nstrategies: [{kind: grid}]\n", "fit.n_init"),
             ("name: t\ndatasets: [wbc]\nfit: {tol: -1}\nstrategies: [{kind: grid}]\n", "fit.tol"),
             ("name: t\ndatasets: [wbc]\ncv_folds: 1\nstrategies: [{kind: grid}]\n", "cv_folds"),
+            ("name: t\ndatasets: [wbc]\ncv_max_rows: 3\nstrategies: [{kind: grid}]\n", "cv_max_rows"),
+            ("name: t\ndatasets: [wbc]\nscore_quantile: 1\nstrategies: [{kind: grid}]\n", "score_quantile"),
             ("name: t\ndatasets: [wbc]\njobs: 0\nstrategies: [{kind: grid}]\n", "jobs"),
             ("name: t\ndatasets: [wbc]\njobs: 100000\nstrategies: [{kind: grid}]\n", "jobs"),
             ("name: t\nseed: 1\nseeds: [2]\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n", "seeds"),

@@ -26,6 +26,7 @@ pub(super) fn parse_strategy_entry(
     default_objective: Objective,
     key: &str,
     origin: &str,
+    base_dir: &std::path::Path,
 ) -> Result<StrategyEntry, ConfigError> {
     let err = |message: String| ConfigError::Invalid {
         path: origin.to_string(),
@@ -51,20 +52,21 @@ pub(super) fn parse_strategy_entry(
         Some(v) => serde_norway::from_value(v).map_err(|e| err(format!("budget: {e}")))?,
         None => Budget::default(),
     };
-    let objective: Objective = match take(&mut map, "objective") {
-        Some(v) => serde_norway::from_value(v).map_err(|e| err(format!("objective: {e}")))?,
-        None => default_objective,
-    };
+    let given_objective: Option<Objective> = take(&mut map, "objective")
+        .map(|v| serde_norway::from_value(v).map_err(|e| err(format!("objective: {e}"))))
+        .transpose()?;
+    let objective = given_objective.unwrap_or(default_objective);
     let kind = map
         .get(serde_norway::Value::String("kind".into()))
         .and_then(|v| v.as_str())
         .map(str::to_string)
-        .ok_or_else(|| err("missing `kind` (fixed, grid, random or cfo)".into()))?;
+        .ok_or_else(|| err("missing `kind` (fixed, grid, random, cfo or zeroshot)".into()))?;
     // serde accepts stray keys next to the tag of a variant without fields, so every key is
     // checked here against those the kind takes.
     let allowed: &[&str] = match kind.as_str() {
         "fixed" => &["kind", "configs"],
         "cfo" => &["kind", "max_failure", "low_cost", "concurrent_trials"],
+        "zeroshot" => &["kind", "portfolio", "k", "select", "choose", "neighbours"],
         _ => &["kind"],
     };
     if let Some(stray) = map
@@ -79,8 +81,27 @@ pub(super) fn parse_strategy_entry(
             expected.join(", ")
         )));
     }
-    let spec: StrategySpec = serde_norway::from_value(serde_norway::Value::Mapping(map))
+    let mut spec: StrategySpec = serde_norway::from_value(serde_norway::Value::Mapping(map))
         .map_err(|e| err(e.to_string()))?;
+    // A zero-shot strategy is judged by its `select`, and its portfolio file is found next to
+    // the config like the datasets.
+    let objective = match &mut spec {
+        StrategySpec::Zeroshot {
+            portfolio, select, ..
+        } => {
+            if let Some(path) = portfolio.as_mut() {
+                *path = base_dir.join(&*path);
+            }
+            if given_objective.is_some_and(|o| o != select.objective()) {
+                return Err(err(format!(
+                    "a zeroshot strategy is judged by its `select` ({}), so it takes no other `objective`",
+                    select.as_str()
+                )));
+            }
+            select.objective()
+        }
+        _ => objective,
+    };
     if let Some(t) = budget.time_s {
         if !(t > 0.0 && t.is_finite()) {
             return Err(err(

@@ -35,3 +35,6 @@ pub use error::EvalError;
 pub use objective::Objective;
 pub use ranking::{average_precision, roc_auc};
 pub use threshold::{linspace, ThresholdChoice, ThresholdSearch};
+
+/// The cost at every threshold at once (the reports draw cost-versus-threshold curves with it).
+pub(crate) use profile::CostProfile;

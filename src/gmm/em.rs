@@ -7,7 +7,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::estimate::{self, DataCache};
 use super::init::initial_responsibilities;
-use super::kernels::{self, LogProb};
+use super::kernels::{self, LogProb, Plan};
 use super::model::{check_finite, standard_layout, Covariances, GaussianMixture};
 use super::params::{CovarianceType, GmmValidParams, PrecisionsInit};
 use super::GmmError;
@@ -66,8 +66,8 @@ impl GmmValidParams {
             Some(p) => Some(estimate::precision_cholesky_from_precisions(p)?),
             None => None,
         };
-        let squares = kernels::needs_squares(ct);
-        let mut resp = Array2::<f64>::zeros((n, self.n_components));
+        let plan = Plan::new(n, x.ncols(), self.n_components, ct);
+        let mut workspace = plan.workspace(n);
 
         let mut best: Option<(State, usize, bool, Vec<f64>)> = None;
         let mut max_lower_bound = f64::NEG_INFINITY;
@@ -88,15 +88,9 @@ impl GmmValidParams {
                     state.means.view(),
                     &state.precisions_cholesky,
                 );
-                let (log_lik, moments) = kernels::e_step(x, &kernel, &mut resp, squares);
-                let est = estimate::estimate_parameters(
-                    x,
-                    resp.view(),
-                    &moments,
-                    ct,
-                    self.reg_covar,
-                    &cache,
-                );
+                let stats = kernels::e_step(x, &kernel, &plan, state.means.view(), &mut workspace);
+                let log_lik = stats.log_lik;
+                let est = estimate::estimate_parameters(stats, ct, self.reg_covar, &cache);
                 let total = est.nk.sum();
                 state = State {
                     weights: est.nk.mapv(|v| v / total),
@@ -151,9 +145,8 @@ impl GmmValidParams {
         let n = x.nrows();
         let ct = self.covariance_type;
         let resp = initial_responsibilities(x, self.n_components, self.init, rng);
-        let moments = kernels::moments(x, resp.view(), kernels::needs_squares(ct));
-        let est =
-            estimate::estimate_parameters(x, resp.view(), &moments, ct, self.reg_covar, cache);
+        let stats = kernels::initial_statistics(x, &resp, self.n_components, ct);
+        let est = estimate::estimate_parameters(stats, ct, self.reg_covar, cache);
         let weights = match &self.weights_init {
             Some(w) => w.clone(),
             None => est.nk.mapv(|v| v / n as f64),

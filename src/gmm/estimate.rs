@@ -3,8 +3,9 @@
 //! `_compute_precision_cholesky`, `_compute_precision_cholesky_from_precisions`).
 
 use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
+use rayon::prelude::*;
 
-use super::kernels::{self, Moments};
+use super::kernels::{self, Moments, Statistics};
 use super::model::Covariances;
 use super::params::{CovarianceType, PrecisionsInit};
 use super::GmmError;
@@ -34,21 +35,23 @@ impl DataCache {
     }
 }
 
-/// scikit-learn's `_estimate_gaussian_parameters` given the moments of `resp`.
+/// scikit-learn's `_estimate_gaussian_parameters` from the statistics of one set of
+/// responsibilities (for full covariances, `stats.scatter` must be present).
 pub(crate) fn estimate_parameters(
-    x: ArrayView2<f64>,
-    resp: ArrayView2<f64>,
-    moments: &Moments,
+    stats: Statistics,
     covariance_type: CovarianceType,
     reg_covar: f64,
     cache: &DataCache,
 ) -> Estimate {
-    let d = x.ncols();
-    let nk = moments.nk.mapv(|v| v + NK_EPS);
-    let means = &moments.rx / &nk.view().insert_axis(Axis(1));
+    let moments = &stats.moments;
+    let d = moments.rx.ncols();
+    let nk = moments.nk_regularised();
+    let means = moments.means();
     let covariances = match covariance_type {
         CovarianceType::Full => {
-            let mut cov = kernels::full_scatter(x, resp, means.view());
+            let mut cov = stats
+                .scatter
+                .expect("full covariances come with their scatter matrices");
             for (c, mut m) in cov.outer_iter_mut().enumerate() {
                 m.mapv_inplace(|v| v / nk[c]);
                 for i in 0..d {
@@ -58,14 +61,14 @@ pub(crate) fn estimate_parameters(
             Covariances::Full(cov)
         }
         CovarianceType::Tied => {
-            let gram = match &cache.gram {
-                Some(g) => g.clone(),
-                None => kernels::gram(x),
-            };
+            let gram = cache
+                .gram
+                .as_ref()
+                .expect("the data cache of a tied fit holds the Gram matrix");
             // avg_means2 = (nk · meansᵀ) · means
             let weighted_t = &means.t() * &nk.view().insert_axis(Axis(0));
             let avg_means2 = weighted_t.dot(&means);
-            let mut cov = gram - avg_means2;
+            let mut cov = gram - &avg_means2;
             let total = nk.sum();
             cov.mapv_inplace(|v| v / total);
             for i in 0..d {
@@ -123,9 +126,7 @@ fn ill_defined(component: usize, covariance_type: CovarianceType, reg_covar: f64
 /// Precision Cholesky factor of one covariance matrix: `(L⁻¹)ᵀ` with `L = chol(Σ)`
 /// (upper triangular, `P·Pᵀ = Σ⁻¹`).
 pub(crate) fn precision_cholesky_of_matrix(cov: ArrayView2<f64>) -> Option<Array2<f64>> {
-    let l = linalg::cholesky_lower(cov)?;
-    let inv = linalg::invert_lower_triangular(l.view())?;
-    Some(inv.reversed_axes())
+    linalg::precision_factor(cov)
 }
 
 /// scikit-learn's `_compute_precision_cholesky`; a failure names the first bad component.
@@ -138,10 +139,14 @@ pub(crate) fn precision_cholesky(
     match covariances {
         Covariances::Full(cov) => {
             let (k, d, _) = cov.dim();
+            // Components are independent: factor them in parallel (each sequentially).
+            let factors: Vec<Option<Array2<f64>>> = (0..k)
+                .into_par_iter()
+                .map(|c| precision_cholesky_of_matrix(cov.index_axis(Axis(0), c)))
+                .collect();
             let mut out = Array3::zeros((k, d, d));
-            for (c, m) in cov.outer_iter().enumerate() {
-                let p =
-                    precision_cholesky_of_matrix(m).ok_or_else(|| ill_defined(c, ct, reg_covar))?;
+            for (c, p) in factors.into_iter().enumerate() {
+                let p = p.ok_or_else(|| ill_defined(c, ct, reg_covar))?;
                 out.index_axis_mut(Axis(0), c).assign(&p);
             }
             Ok(Covariances::Full(out))

@@ -6,7 +6,44 @@ use rand::Rng;
 use super::kmeans::{kmeans_labels, kmeans_plusplus};
 use super::params::InitMethod;
 
-/// The N×K responsibility matrix the first M-step starts from:
+/// The responsibilities the first M-step starts from, kept in the form each method gives them
+/// (only `Random` needs an N×K matrix).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum InitialResponsibilities {
+    /// Uniform(0, 1) entries, each row normalised to sum to one (`Random`).
+    Dense(Array2<f64>),
+    /// Row `i` belongs to component `labels[i]` with responsibility 1 (`KMeans`).
+    Labels(Vec<usize>),
+    /// Component `c` has responsibility 1 at row `seeds[c]` and every other row has none
+    /// (`RandomFromData`, `KMeansPlusPlus`).
+    Seeds(Vec<usize>),
+}
+
+impl InitialResponsibilities {
+    /// The N×K matrix these stand for (tests and small data).
+    #[cfg(test)]
+    pub(crate) fn to_dense(&self, n: usize, k: usize) -> Array2<f64> {
+        match self {
+            InitialResponsibilities::Dense(r) => r.clone(),
+            InitialResponsibilities::Labels(labels) => {
+                let mut r = Array2::zeros((n, k));
+                for (i, &c) in labels.iter().enumerate() {
+                    r[[i, c]] = 1.0;
+                }
+                r
+            }
+            InitialResponsibilities::Seeds(rows) => {
+                let mut r = Array2::zeros((n, k));
+                for (c, &i) in rows.iter().enumerate() {
+                    r[[i, c]] = 1.0;
+                }
+                r
+            }
+        }
+    }
+}
+
+/// The responsibilities scikit-learn's initialisation `method` starts from:
 /// - `RandomFromData`: one-hot rows for k distinct random rows, all other rows zero;
 /// - `Random`: uniform(0, 1) entries, each row normalised to sum to one;
 /// - `KMeansPlusPlus`: one-hot rows for the k k-means++ seeds only;
@@ -18,17 +55,14 @@ pub(crate) fn initial_responsibilities<R: Rng + ?Sized>(
     k: usize,
     method: InitMethod,
     rng: &mut R,
-) -> Array2<f64> {
+) -> InitialResponsibilities {
     let n = x.nrows();
-    let mut resp = Array2::zeros((n, k));
     match method {
         InitMethod::RandomFromData => {
-            let rows = rand::seq::index::sample(rng, n, k);
-            for (c, i) in rows.iter().enumerate() {
-                resp[[i, c]] = 1.0;
-            }
+            InitialResponsibilities::Seeds(rand::seq::index::sample(rng, n, k).into_vec())
         }
         InitMethod::Random => {
+            let mut resp = Array2::zeros((n, k));
             for mut row in resp.outer_iter_mut() {
                 row.mapv_inplace(|_| rng.random::<f64>());
                 let total = row.sum();
@@ -38,19 +72,11 @@ pub(crate) fn initial_responsibilities<R: Rng + ?Sized>(
                     row.fill(1.0 / k as f64);
                 }
             }
+            InitialResponsibilities::Dense(resp)
         }
-        InitMethod::KMeansPlusPlus => {
-            for (c, i) in kmeans_plusplus(x, k, rng).into_iter().enumerate() {
-                resp[[i, c]] = 1.0;
-            }
-        }
-        InitMethod::KMeans => {
-            for (i, c) in kmeans_labels(x, k, rng).into_iter().enumerate() {
-                resp[[i, c]] = 1.0;
-            }
-        }
+        InitMethod::KMeansPlusPlus => InitialResponsibilities::Seeds(kmeans_plusplus(x, k, rng)),
+        InitMethod::KMeans => InitialResponsibilities::Labels(kmeans_labels(x, k, rng)),
     }
-    resp
 }
 
 #[cfg(test)]
@@ -70,7 +96,7 @@ mod tests {
         let x = data();
         for method in InitMethod::ALL {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-            let r = initial_responsibilities(x.view(), 3, method, &mut rng);
+            let r = initial_responsibilities(x.view(), 3, method, &mut rng).to_dense(40, 3);
             assert_eq!(r.dim(), (40, 3));
             assert!(r.iter().all(|&v| (0.0..=1.0).contains(&v)), "{method}");
             let row_sums = r.sum_axis(ndarray::Axis(1));

@@ -17,7 +17,7 @@
 //! Lloyd's assignment step works on centred data with the GEMM form
 //! `‖c‖² − 2 x·c` (the `‖x‖²` term does not change the arg-min).
 
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -54,17 +54,10 @@ pub(crate) fn kmeans_plusplus<R: Rng + ?Sized>(
     let first = rng.random_range(0..n);
     seeds.push(first);
     let mut closest = vec![0.0; n];
-    distances_to_row(x, x.row(first), None, &mut closest);
-
-    let mut candidate_dist: Vec<Vec<f64>> = vec![vec![0.0; n]; n_local_trials];
-    let mut cumulative = vec![0.0; n];
+    distances_to_row(x, x.row(first), &mut closest, Update::Replace);
     while seeds.len() < k {
-        let mut running = 0.0;
-        for (c, &d) in cumulative.iter_mut().zip(&closest) {
-            running += d;
-            *c = running;
-        }
-        let total = running;
+        let prefix = BlockPrefix::new(&closest);
+        let total = prefix.total();
         if total.is_nan() || total <= 0.0 {
             // Every row coincides with a centre: all distances stay zero.
             seeds.push(uniform_unchosen_row(n, &seeds, rng));
@@ -74,21 +67,74 @@ pub(crate) fn kmeans_plusplus<R: Rng + ?Sized>(
             .map(|_| {
                 let r = rng.random::<f64>() * total;
                 // First row whose cumulative potential exceeds r: its own distance is > 0.
-                cumulative.partition_point(|&c| c <= r).min(n - 1)
+                prefix.first_exceeding(&closest, r)
             })
             .collect();
         let mut best: Option<(usize, f64)> = None;
-        for (t, &cand) in candidates.iter().enumerate() {
-            let pot = distances_to_row(x, x.row(cand), Some(&closest), &mut candidate_dist[t]);
+        for &cand in &candidates {
+            let pot = potential_with_row(x, x.row(cand), &closest);
             if best.is_none_or(|(_, b)| pot < b) {
-                best = Some((t, pot));
+                best = Some((cand, pot));
             }
         }
-        let (t, _) = best.unwrap_or((0, 0.0));
-        seeds.push(candidates[t]);
-        std::mem::swap(&mut closest, &mut candidate_dist[t]);
+        let (chosen, _) = best.unwrap_or((candidates[0], 0.0));
+        seeds.push(chosen);
+        distances_to_row(x, x.row(chosen), &mut closest, Update::Min);
     }
     seeds
+}
+
+/// The running sum of the distances, `Σ_{i ≤ r} closest[i]` in row order, kept only at the
+/// end of every block: the row where the sum first exceeds a value is found by searching the
+/// blocks, then summing on inside one block from its start. The sums are the ones a single
+/// running sum over all rows gives, with one value per block in memory instead of per row.
+struct BlockPrefix {
+    ends: Vec<f64>,
+}
+
+impl BlockPrefix {
+    fn new(closest: &[f64]) -> Self {
+        let mut running = 0.0;
+        let ends = closest
+            .chunks(BLOCK_ROWS)
+            .map(|block| {
+                for &d in block {
+                    running += d;
+                }
+                running
+            })
+            .collect();
+        BlockPrefix { ends }
+    }
+
+    fn total(&self) -> f64 {
+        self.ends.last().copied().unwrap_or(0.0)
+    }
+
+    /// The first row whose running sum is above `r` (the last row if none is).
+    fn first_exceeding(&self, closest: &[f64], r: f64) -> usize {
+        let n = closest.len();
+        let block = self.ends.partition_point(|&c| c <= r);
+        if block >= self.ends.len() {
+            return n - 1;
+        }
+        let mut running = if block == 0 {
+            0.0
+        } else {
+            self.ends[block - 1]
+        };
+        let start = block * BLOCK_ROWS;
+        for (i, &d) in closest[start..(start + BLOCK_ROWS).min(n)]
+            .iter()
+            .enumerate()
+        {
+            running += d;
+            if running > r {
+                return start + i;
+            }
+        }
+        (start + BLOCK_ROWS).min(n) - 1
+    }
 }
 
 /// Labels (`0..k`) of one k-means run on `x`, as `KMeans(n_clusters=k, n_init=1)`.
@@ -98,10 +144,10 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
     x: ArrayView2<f64>,
     k: usize,
     rng: &mut R,
-) -> Array1<usize> {
+) -> Vec<usize> {
     let (n, d) = x.dim();
     if n == 0 || k <= 1 || d == 0 {
-        return Array1::zeros(n);
+        return vec![0; n];
     }
     let seeds = kmeans_plusplus(x, k, rng);
     lloyd(x, &seeds).0
@@ -109,34 +155,30 @@ pub(crate) fn kmeans_labels<R: Rng + ?Sized>(
 
 /// Lloyd iterations from the centres at rows `seeds` of `x`: the labels of the final centres
 /// and the number of iterations run (scikit-learn's `n_iter_`).
-fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
-    let (n, d) = x.dim();
+fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Vec<usize>, usize) {
+    let d = x.ncols();
     let k = seeds.len();
+    let x = x.as_standard_layout();
+    let x = x.view();
     let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
     let tol = RELATIVE_TOL * mean_variance(x, mean.view());
-
-    // The centred data, once: the seeds and every assignment step work on it.
-    let mut centred = Array2::zeros((n, d)); // standard layout, whatever the layout of `x`
-    centred.assign(&x);
-    centred -= &mean;
+    // Every step works on the centred data, centred block by block (the same values as a
+    // centred copy, without the copy).
+    let centred = Centred {
+        x,
+        mean: mean.as_slice().expect("owned").to_vec(),
+    };
     let mut centres = Array2::zeros((k, d));
     for (c, &row) in seeds.iter().enumerate() {
-        centres.row_mut(c).assign(&centred.row(row));
+        centred.row_into(row, centres.row_mut(c).as_slice_mut().expect("owned"));
     }
-    let mut labels = vec![0usize; n];
-    let mut labels_old = vec![usize::MAX; n];
+    let mut labels = vec![usize::MAX; x.nrows()];
     let mut strict_convergence = false;
     let mut n_iter = MAX_ITER;
     for iteration in 1..=MAX_ITER {
-        let (mut sums, mut counts) = assign_and_sum(centred.view(), centres.view(), &mut labels);
+        let (mut sums, mut counts, changed) = assign_and_sum(&centred, centres.view(), &mut labels);
         if counts.contains(&0) {
-            relocate_empty_clusters(
-                centred.view(),
-                centres.view(),
-                &labels,
-                &mut sums,
-                &mut counts,
-            );
+            relocate_empty_clusters(&centred, centres.view(), &labels, &mut sums, &mut counts);
         }
         let mut new_centres = centres.clone();
         for (c, &count) in counts.iter().enumerate() {
@@ -148,7 +190,8 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
         }
         let shift: f64 = (&new_centres - &centres).iter().map(|v| v * v).sum();
         centres = new_centres;
-        if labels == labels_old {
+        // The first assignment changes every label (they start unset).
+        if changed == 0 {
             strict_convergence = true;
             n_iter = iteration;
             break;
@@ -157,63 +200,112 @@ fn lloyd(x: ArrayView2<f64>, seeds: &[usize]) -> (Array1<usize>, usize) {
             n_iter = iteration;
             break;
         }
-        labels_old.copy_from_slice(&labels);
     }
     if !strict_convergence {
-        assign_and_sum(centred.view(), centres.view(), &mut labels);
+        assign_and_sum(&centred, centres.view(), &mut labels);
     }
-    (Array1::from(labels), n_iter)
+    (labels, n_iter)
 }
 
-/// Fills `out[i]` with `‖x_i − c‖²`, or with `min(floor[i], ‖x_i − c‖²)` when `floor` is
-/// given, and returns the sum of `out` (summed per block, blocks in order). `x` must be in
-/// standard layout.
-fn distances_to_row(
-    x: ArrayView2<f64>,
-    c: ArrayView1<f64>,
-    floor: Option<&[f64]>,
-    out: &mut [f64],
-) -> f64 {
+/// The rows of `x` minus `mean`, computed where needed.
+struct Centred<'a> {
+    x: ArrayView2<'a, f64>,
+    mean: Vec<f64>,
+}
+
+impl Centred<'_> {
+    fn d(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Row `i` centred, into `out`.
+    fn row_into(&self, i: usize, out: &mut [f64]) {
+        let d = self.d();
+        let row = &self.x.as_slice().expect("standard layout")[i * d..(i + 1) * d];
+        for ((o, &v), &m) in out.iter_mut().zip(row).zip(&self.mean) {
+            *o = v - m;
+        }
+    }
+
+    /// Rows `rows` centred, into the first rows of `out` (row-major, `d` columns).
+    fn block_into(&self, rows: std::ops::Range<usize>, out: &mut [f64]) {
+        let d = self.d().max(1);
+        for (i, o) in rows.zip(out.chunks_exact_mut(d)) {
+            self.row_into(i, o);
+        }
+    }
+}
+
+/// How [`distances_to_row`] updates its output.
+#[derive(Clone, Copy)]
+enum Update {
+    /// `out[i] = ‖x_i − c‖²`.
+    Replace,
+    /// `out[i] = min(out[i], ‖x_i − c‖²)`.
+    Min,
+}
+
+/// Updates `out[i]` with `‖x_i − c‖²` as `update` says (`x` in standard layout).
+fn distances_to_row(x: ArrayView2<f64>, c: ArrayView1<f64>, out: &mut [f64], update: Update) {
     let c = c.to_vec();
     let rows = x.as_slice().expect("standard layout");
     let d = c.len().max(1);
-    let partials: Vec<f64> = out
-        .par_chunks_mut(BLOCK_ROWS)
+    out.par_chunks_mut(BLOCK_ROWS)
         .enumerate()
-        .map(|(b, chunk)| {
+        .for_each(|(b, chunk)| {
             let start = b * BLOCK_ROWS;
             let block = &rows[start * d..(start + chunk.len()) * d];
-            let floor = floor.map(|f| &f[start..start + chunk.len()]);
-            block_distances(block, &c, floor, chunk)
+            block_distances(block, &c, chunk, update);
+        });
+}
+
+/// `Σ_i min(closest[i], ‖x_i − c‖²)`, summed per block and the blocks in order (the potential
+/// if `c` joined the centres).
+fn potential_with_row(x: ArrayView2<f64>, c: ArrayView1<f64>, closest: &[f64]) -> f64 {
+    let c = c.to_vec();
+    let rows = x.as_slice().expect("standard layout");
+    let d = c.len().max(1);
+    let partials: Vec<f64> = closest
+        .par_chunks(BLOCK_ROWS)
+        .enumerate()
+        .map(|(b, floor)| {
+            let start = b * BLOCK_ROWS;
+            let block = &rows[start * d..(start + floor.len()) * d];
+            block_potential(block, &c, floor)
         })
         .collect();
     partials.iter().sum()
 }
 
-/// [`distances_to_row`] on one block of rows (`block`, row-major, `out.len()` rows); the
-/// AVX2 build of the same loop when the CPU has it (same operations, same results).
-fn block_distances(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
+/// [`distances_to_row`] on one block of rows (`block`, row-major, `out.len()` rows).
+fn block_distances(block: &[f64], c: &[f64], out: &mut [f64], update: Update) {
     #[inline(always)]
-    fn generic(block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64 {
-        let mut sum = 0.0;
-        for (i, (o, row)) in out
-            .iter_mut()
-            .zip(block.chunks_exact(c.len().max(1)))
-            .enumerate()
-        {
-            let mut dist = squared_distance(row, c);
-            if let Some(f) = floor {
-                dist = dist.min(f[i]);
-            }
-            *o = dist;
-            sum += dist;
+    fn generic(block: &[f64], c: &[f64], out: &mut [f64], update: Update) {
+        for (o, row) in out.iter_mut().zip(block.chunks_exact(c.len().max(1))) {
+            let dist = squared_distance(row, c);
+            *o = match update {
+                Update::Replace => dist,
+                Update::Min => dist.min(*o),
+            };
         }
-        sum
     }
     simd_dispatch!(
         generic,
-        (block: &[f64], c: &[f64], floor: Option<&[f64]>, out: &mut [f64]) -> f64
+        (block: &[f64], c: &[f64], out: &mut [f64], update: Update)
     )
+}
+
+/// The sum of [`potential_with_row`] over one block.
+fn block_potential(block: &[f64], c: &[f64], floor: &[f64]) -> f64 {
+    #[inline(always)]
+    fn generic(block: &[f64], c: &[f64], floor: &[f64]) -> f64 {
+        let mut sum = 0.0;
+        for (&f, row) in floor.iter().zip(block.chunks_exact(c.len().max(1))) {
+            sum += squared_distance(row, c).min(f);
+        }
+        sum
+    }
+    simd_dispatch!(generic, (block: &[f64], c: &[f64], floor: &[f64]) -> f64)
 }
 
 /// A uniformly drawn row index not in `chosen` (any row if all are chosen).
@@ -238,31 +330,36 @@ fn mean_variance(x: ArrayView2<f64>, mean: ArrayView1<f64>) -> f64 {
     var.sum() / (n as f64 * d as f64)
 }
 
-/// Assigns every row of the centred data `xc` (standard layout) to its nearest centre (ties go
-/// to the lowest index) and returns the per-cluster sums of those rows and the cluster sizes.
-/// `centres` are centred too.
+/// Assigns every row of the centred data to its nearest centre (ties go to the lowest index)
+/// and returns the per-cluster sums of those (centred) rows, the cluster sizes and how many
+/// labels changed. `centres` are centred too.
 fn assign_and_sum(
-    xc: ArrayView2<f64>,
+    xc: &Centred,
     centres: ArrayView2<f64>,
     labels: &mut [usize],
-) -> (Array2<f64>, Vec<usize>) {
+) -> (Array2<f64>, Vec<usize>, usize) {
     let (k, d) = centres.dim();
     let centre_norms: Vec<f64> = centres
         .outer_iter()
         .map(|c| c.iter().map(|v| v * v).sum())
         .collect();
     let centres_t = centres.t();
-    let partials: Vec<(Array2<f64>, Vec<usize>)> = labels
+    let partials: Vec<(Array2<f64>, Vec<usize>, usize)> = labels
         .par_chunks_mut(BLOCK_ROWS)
         .enumerate()
         .map(|(b, block_labels)| {
             let start = b * BLOCK_ROWS;
             let rows = block_labels.len();
-            let block = xc.slice(s![start..start + rows, ..]);
+            let mut block = Array2::<f64>::zeros((rows, d));
+            xc.block_into(
+                start..start + rows,
+                block.as_slice_mut().expect("owned standard layout"),
+            );
             let dots = block.dot(&centres_t);
             let mut sums = Array2::<f64>::zeros((k, d));
             let mut counts = vec![0usize; k];
-            let block = block.as_slice().expect("rows of a standard-layout array");
+            let mut changed = 0;
+            let block = block.as_slice().expect("owned standard layout");
             // `dot` may hand back a column-major product for some shapes.
             let dots = dots.as_standard_layout();
             let dots = dots.as_slice().expect("standard layout");
@@ -281,57 +378,77 @@ fn assign_and_sum(
                         best = c;
                     }
                 }
-                *label = best;
+                if *label != best {
+                    changed += 1;
+                    *label = best;
+                }
                 counts[best] += 1;
                 for (s, &v) in sums_flat[best * d..(best + 1) * d].iter_mut().zip(row) {
                     *s += v;
                 }
             }
-            (sums, counts)
+            (sums, counts, changed)
         })
         .collect();
     let mut sums = Array2::<f64>::zeros((k, d));
     let mut counts = vec![0usize; k];
-    for (block_sums, block_counts) in partials {
+    let mut changed = 0;
+    for (block_sums, block_counts, block_changed) in partials {
         sums += &block_sums;
         for (c, n) in counts.iter_mut().zip(block_counts) {
             *c += n;
         }
+        changed += block_changed;
     }
-    (sums, counts)
+    (sums, counts, changed)
 }
 
-/// scikit-learn's relocation of empty clusters on the centred data `xc`: the `e` empty
-/// clusters take the `e` points farthest from their assigned (old) centre, farthest first; each
-/// point is removed from its cluster's sum. Labels are not changed (the next assignment step does that).
+/// scikit-learn's relocation of empty clusters on the centred data: the `e` empty clusters
+/// take the `e` points farthest from their assigned (old) centre, farthest first (ties to the
+/// lower row); each point is removed from its cluster's sum. Labels are not changed (the next
+/// assignment step does that).
 fn relocate_empty_clusters(
-    xc: ArrayView2<f64>,
+    xc: &Centred,
     centres: ArrayView2<f64>,
     labels: &[usize],
     sums: &mut Array2<f64>,
     counts: &mut [usize],
 ) {
     let empty: Vec<usize> = (0..counts.len()).filter(|&c| counts[c] == 0).collect();
-    let n = labels.len();
-    let mut distances = vec![0.0; n];
-    distances
-        .par_chunks_mut(BLOCK_ROWS)
+    let e = empty.len();
+    let d = xc.d();
+    // The e farthest rows of each block, then of all blocks: (distance, row), farthest first.
+    let farthest_first =
+        |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let keep = |mut list: Vec<(f64, usize)>| {
+        list.sort_by(farthest_first);
+        list.truncate(e);
+        list
+    };
+    let per_block: Vec<Vec<(f64, usize)>> = labels
+        .par_chunks(BLOCK_ROWS)
         .enumerate()
-        .for_each(|(b, chunk)| {
+        .map(|(b, block_labels)| {
             let start = b * BLOCK_ROWS;
-            for (i, out) in chunk.iter_mut().enumerate() {
-                let r = start + i;
-                let centre = centres.row(labels[r]);
-                *out = squared_distance(
-                    xc.row(r).as_slice().expect("standard layout"),
-                    centre.as_slice().expect("standard layout"),
-                );
-            }
-        });
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]).then(a.cmp(&b)));
-    for (&cluster, &far) in empty.iter().zip(order.iter()) {
-        let point = xc.row(far);
+            let mut row = vec![0.0; d];
+            let list = block_labels
+                .iter()
+                .enumerate()
+                .map(|(i, &label)| {
+                    xc.row_into(start + i, &mut row);
+                    let centre = centres.row(label);
+                    let dist = squared_distance(&row, centre.as_slice().expect("standard layout"));
+                    (dist, start + i)
+                })
+                .collect();
+            keep(list)
+        })
+        .collect();
+    let order = keep(per_block.into_iter().flatten().collect());
+    let mut point = vec![0.0; d];
+    for (&cluster, &(_, far)) in empty.iter().zip(order.iter()) {
+        xc.row_into(far, &mut point);
+        let point = ArrayView1::from(&point);
         let old = labels[far];
         let mut old_sum = sums.row_mut(old);
         old_sum -= &point;
@@ -377,7 +494,7 @@ mod tests {
     }
 
     /// True when `labels` split the rows exactly like the blobs do (up to renaming).
-    fn recovers_blobs(labels: &Array1<usize>, n_blobs: usize, per_blob: usize) -> bool {
+    fn recovers_blobs(labels: &[usize], n_blobs: usize, per_blob: usize) -> bool {
         let mut map = HashMap::new();
         for (i, &l) in labels.iter().enumerate() {
             let blob = i / per_blob;
@@ -427,7 +544,7 @@ mod tests {
         let x = blobs(&CENTRES, 60, 1.0, 4);
         for seed in 0..5 {
             let labels = kmeans_labels(x.view(), 4, &mut rng(seed));
-            assert!(recovers_blobs(&labels, 4, 60), "seed {seed}: {labels}");
+            assert!(recovers_blobs(&labels, 4, 60), "seed {seed}: {labels:?}");
         }
     }
 
@@ -436,7 +553,7 @@ mod tests {
         let mut x = blobs(&CENTRES, 60, 1.0, 5);
         x += 1e7;
         let labels = kmeans_labels(x.view(), 4, &mut rng(0));
-        assert!(recovers_blobs(&labels, 4, 60), "{labels}");
+        assert!(recovers_blobs(&labels, 4, 60), "{labels:?}");
     }
 
     #[test]
@@ -487,7 +604,7 @@ mod tests {
         let x = array![[0.0], [1.0], [2.0], [10.0], [11.0], [12.0]];
         for seed in 0..10 {
             let labels = kmeans_labels(x.view(), 2, &mut rng(seed));
-            assert!(recovers_blobs(&labels, 2, 3), "seed {seed}: {labels}");
+            assert!(recovers_blobs(&labels, 2, 3), "seed {seed}: {labels:?}");
         }
     }
 
@@ -527,7 +644,7 @@ mod tests {
                 .map(|v| v.as_u64().expect("label") as usize)
                 .collect();
             let (labels, n_iter) = lloyd(x.view(), &seeds);
-            assert_eq!(labels.to_vec(), want, "{name} k={}", seeds.len());
+            assert_eq!(labels, want, "{name} k={}", seeds.len());
             assert_eq!(n_iter as u64, case["n_iter"].as_u64().unwrap(), "{name}");
         }
     }
@@ -539,7 +656,11 @@ mod tests {
         let labels = vec![0, 0, 0, 0];
         let mut sums = array![[14.0], [0.0], [0.0]];
         let mut counts = vec![4, 0, 0];
-        relocate_empty_clusters(x.view(), centres.view(), &labels, &mut sums, &mut counts);
+        let xc = Centred {
+            x: x.view(),
+            mean: vec![0.0],
+        };
+        relocate_empty_clusters(&xc, centres.view(), &labels, &mut sums, &mut counts);
         // Farthest from centre 0 is row 2 (9), then row 3 (4).
         assert_eq!(counts, vec![2, 1, 1]);
         assert_eq!(sums, array![[1.0], [9.0], [4.0]]);

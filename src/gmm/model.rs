@@ -217,7 +217,8 @@ impl GaussianMixture {
     /// Log-likelihood of each row under the mixture (scikit-learn's `score_samples`).
     /// Negate it for an anomaly score (higher = more anomalous).
     pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, GmmError> {
-        Ok(self.score_samples_and_components(x)?.0)
+        let x = self.check_input(x)?;
+        Ok(kernels::log_likelihoods(x.view(), &self.kernel()))
     }
 
     /// Mean log-likelihood of the rows. Errors on an empty matrix.
@@ -227,8 +228,9 @@ impl GaussianMixture {
                 "cannot score an empty matrix (0 rows)".into(),
             ));
         }
-        let ll = self.score_samples(x)?;
-        Ok(ll.sum() / ll.len() as f64)
+        // Summed as the rows are scored: no N-long array is kept.
+        let x = self.check_input(x)?;
+        Ok(kernels::total_log_likelihood(x.view(), &self.kernel()) / x.nrows() as f64)
     }
 
     /// Most responsible component of each row.

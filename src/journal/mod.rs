@@ -28,7 +28,7 @@ use thiserror::Error;
 pub use reader::{read_journal, JournalFile};
 pub use record::{
     DataStamp, JournalRecord, ProtocolStamp, RecordContext, StopReason, TrialMetrics, TrialRecord,
-    TrialStatus, UnitKey, UnitRecord, GMMTUNE_VERSION, JOURNAL_FORMAT,
+    TrialStatus, UnitKey, UnitRecord, DEFAULT_SCORE_QUANTILE, GMMTUNE_VERSION, JOURNAL_FORMAT,
 };
 pub use run_journal::{
     check_comparable, journal_dirs, RunJournal, SHARDS_DIR, TRIALS_FILE, UNITS_FILE,

@@ -73,6 +73,21 @@ pub struct ProtocolStamp {
     pub fit: FitSettings,
     /// Folds of the cross-validated log-likelihood.
     pub cv_folds: usize,
+    /// Most fit rows the cross-validated log-likelihood uses (the first ones, a random sample
+    /// under a stratified split); `None` = all of them.
+    #[serde(default)]
+    pub cv_max_rows: Option<usize>,
+    /// The label-free threshold: this quantile of the fit rows' anomaly scores.
+    #[serde(default = "default_score_quantile")]
+    pub score_quantile: f64,
+}
+
+/// Default quantile of the fit rows' anomaly scores that sets the label-free threshold: one
+/// normal training row in a hundred scores above it.
+pub const DEFAULT_SCORE_QUANTILE: f64 = 0.99;
+
+fn default_score_quantile() -> f64 {
+    DEFAULT_SCORE_QUANTILE
 }
 
 impl ProtocolStamp {
@@ -149,6 +164,16 @@ pub struct TrialMetrics {
     /// Cost of never alarming on test.
     #[serde(with = "super::float::option")]
     pub never_alarm_test_cost: Option<f64>,
+    /// The label-free threshold: the protocol's `score_quantile` of the fit rows' anomaly
+    /// scores (needs no labels; a row alarms when its score is strictly above it).
+    #[serde(default, with = "super::float::option")]
+    pub quantile_threshold: Option<f64>,
+    /// Cost on validation at the label-free threshold.
+    #[serde(default, with = "super::float::option")]
+    pub val_cost_at_quantile: Option<f64>,
+    /// Cost on test at the label-free threshold.
+    #[serde(default, with = "super::float::option")]
+    pub test_cost_at_quantile: Option<f64>,
     /// BIC on the rows the model was fitted on.
     #[serde(with = "super::float")]
     pub bic: f64,
@@ -175,10 +200,30 @@ impl TrialMetrics {
 
     /// Test cost over the cost of never alarming on test (below 1: better than no detector).
     pub fn test_cost_ratio(&self) -> Option<f64> {
-        match (self.test_cost, self.never_alarm_test_cost) {
-            (Some(cost), Some(never)) if never > 0.0 => Some(cost / never),
-            _ => None,
-        }
+        ratio(self.test_cost, self.never_alarm_test_cost)
+    }
+
+    /// Validation cost over the cost of never alarming on validation.
+    pub fn val_cost_ratio(&self) -> Option<f64> {
+        ratio(self.val_cost, self.never_alarm_val_cost)
+    }
+
+    /// Test cost at the label-free threshold over the cost of never alarming on test.
+    pub fn test_cost_ratio_at_quantile(&self) -> Option<f64> {
+        ratio(self.test_cost_at_quantile, self.never_alarm_test_cost)
+    }
+
+    /// Validation cost at the label-free threshold over the cost of never alarming on
+    /// validation.
+    pub fn val_cost_ratio_at_quantile(&self) -> Option<f64> {
+        ratio(self.val_cost_at_quantile, self.never_alarm_val_cost)
+    }
+}
+
+fn ratio(cost: Option<f64>, never: Option<f64>) -> Option<f64> {
+    match (cost, never) {
+        (Some(cost), Some(never)) if never > 0.0 => Some(cost / never),
+        _ => None,
     }
 }
 
@@ -326,6 +371,8 @@ pub(crate) mod testing {
                 threshold: ThresholdSearch::CutPoints,
                 fit: FitSettings::default(),
                 cv_folds: 5,
+                cv_max_rows: None,
+                score_quantile: DEFAULT_SCORE_QUANTILE,
             },
         }
     }

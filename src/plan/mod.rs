@@ -233,6 +233,9 @@ impl Plan {
                         c.n_components,
                     )
                 }
+                // Its configurations come from its portfolio; one that does not fit is a
+                // failed trial, replaced by the next.
+                StrategySpec::Zeroshot { .. } => continue,
                 _ => (
                     "space.n_components".to_string(),
                     config.space.n_components().bounds().1,

@@ -360,11 +360,19 @@ impl Figure {
             }
             _ => (self.x.coord(extent.x, false), self.y.coord(extent.y, false)),
         };
+        // Category names on the y axis get the room they need (7 px a character).
+        let y_label_area = match self.y.scale() {
+            super::axes::Scale::Categories(names) => {
+                let longest = names.iter().map(|n| text::label(n).chars().count()).max();
+                66.max(34 + 7 * longest.unwrap_or(0) as u32)
+            }
+            _ => 66,
+        };
         let mut chart = ChartBuilder::on(&main)
             .margin(12)
             .margin_top(4)
             .x_label_area_size(48)
-            .y_label_area_size(66)
+            .y_label_area_size(y_label_area)
             .build_cartesian_2d(x_coord.clone(), y_coord.clone())
             .map_err(draw_error)?;
         chart

@@ -113,7 +113,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 }
 
 /// Column names of `summary.csv`.
-pub const CSV_COLUMNS: [&str; 30] = [
+pub const CSV_COLUMNS: [&str; 34] = [
     "dataset",
     "strategy",
     "seed",
@@ -144,6 +144,10 @@ pub const CSV_COLUMNS: [&str; 30] = [
     "bic",
     "train_loglik",
     "cv_loglik",
+    "quantile_threshold",
+    "val_cost_at_quantile",
+    "test_cost_at_quantile",
+    "test_cost_ratio_at_quantile",
 ];
 
 /// One `summary.csv` row, in [`CSV_COLUMNS`] order.
@@ -187,6 +191,10 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
                 m.bic.to_string(),
                 m.train_loglik.to_string(),
                 fmt_opt(m.cv_loglik),
+                fmt_opt(m.quantile_threshold),
+                fmt_opt(m.val_cost_at_quantile),
+                fmt_opt(m.test_cost_at_quantile),
+                fmt_opt(m.test_cost_ratio_at_quantile()),
             ]);
         }
         None => out.extend(std::iter::repeat_n(
@@ -197,7 +205,145 @@ pub fn csv_row(row: &SummaryRow) -> Vec<String> {
     out
 }
 
-/// Writes `summary.json` and `summary.csv` into `dir`.
+/// One dataset × strategy over the seeds of a run: the mean and the spread (sample standard
+/// deviation, 0 for one seed) of the selected trials' figures. A figure undefined for some
+/// seed is averaged over the seeds that define it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedSummaryRow {
+    /// The dataset.
+    pub dataset: String,
+    /// The strategy.
+    pub strategy: String,
+    /// Seeds with a selected trial.
+    pub seeds: usize,
+    /// Mean trials per seed.
+    pub trials: f64,
+    /// Mean fit seconds per seed.
+    pub fit_seconds: f64,
+    /// Validation AUC: mean and spread over seeds.
+    pub val_auc: Spread,
+    /// Test AUC.
+    pub test_auc: Spread,
+    /// Test average precision.
+    pub test_ap: Spread,
+    /// Test cost over never-alarm cost, threshold chosen on validation.
+    pub test_cost_ratio: Spread,
+    /// Test cost over never-alarm cost at the label-free threshold.
+    pub test_cost_ratio_at_quantile: Spread,
+}
+
+/// A mean and a spread over seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Spread {
+    /// Mean (`None` when no seed defines the figure).
+    pub mean: Option<f64>,
+    /// Sample standard deviation (0 with one value).
+    pub sd: Option<f64>,
+}
+
+impl Spread {
+    /// The mean and spread of the defined values.
+    pub fn of(values: impl IntoIterator<Item = Option<f64>>) -> Spread {
+        let v: Vec<f64> = values.into_iter().flatten().collect();
+        if v.is_empty() {
+            return Spread::default();
+        }
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let sd = if v.len() < 2 {
+            0.0
+        } else {
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        };
+        Spread {
+            mean: Some(mean),
+            sd: Some(sd),
+        }
+    }
+}
+
+/// Aggregates the summary rows of a run over its seeds, one row per dataset × strategy, in the
+/// order the rows meet them.
+pub fn summarise_seeds(rows: &[SummaryRow]) -> Vec<SeedSummaryRow> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in rows {
+        let key = (r.unit.dataset.clone(), r.unit.strategy.clone());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(dataset, strategy)| {
+            let group: Vec<&SummaryRow> = rows
+                .iter()
+                .filter(|r| r.unit.dataset == dataset && r.unit.strategy == strategy)
+                .collect();
+            let metrics: Vec<_> = group
+                .iter()
+                .filter_map(|r| r.selected.as_ref().and_then(|s| s.metrics.clone()))
+                .collect();
+            let n = group.len() as f64;
+            SeedSummaryRow {
+                seeds: metrics.len(),
+                trials: group.iter().map(|r| r.trials as f64).sum::<f64>() / n,
+                fit_seconds: group.iter().map(|r| r.fit_seconds).sum::<f64>() / n,
+                val_auc: Spread::of(metrics.iter().map(|m| m.val_auc)),
+                test_auc: Spread::of(metrics.iter().map(|m| m.test_auc)),
+                test_ap: Spread::of(metrics.iter().map(|m| m.test_ap)),
+                test_cost_ratio: Spread::of(metrics.iter().map(|m| m.test_cost_ratio())),
+                test_cost_ratio_at_quantile: Spread::of(
+                    metrics.iter().map(|m| m.test_cost_ratio_at_quantile()),
+                ),
+                dataset,
+                strategy,
+            }
+        })
+        .collect()
+}
+
+/// Column names of `summary_seeds.csv`.
+pub const SEED_CSV_COLUMNS: [&str; 15] = [
+    "dataset",
+    "strategy",
+    "seeds",
+    "trials",
+    "fit_seconds",
+    "val_auc_mean",
+    "val_auc_sd",
+    "test_auc_mean",
+    "test_auc_sd",
+    "test_ap_mean",
+    "test_ap_sd",
+    "test_cost_ratio_mean",
+    "test_cost_ratio_sd",
+    "test_cost_ratio_at_quantile_mean",
+    "test_cost_ratio_at_quantile_sd",
+];
+
+/// One `summary_seeds.csv` row, in [`SEED_CSV_COLUMNS`] order.
+pub fn seed_csv_row(row: &SeedSummaryRow) -> Vec<String> {
+    let mut out = vec![
+        row.dataset.clone(),
+        row.strategy.clone(),
+        row.seeds.to_string(),
+        row.trials.to_string(),
+        format!("{:.6}", row.fit_seconds),
+    ];
+    for s in [
+        row.val_auc,
+        row.test_auc,
+        row.test_ap,
+        row.test_cost_ratio,
+        row.test_cost_ratio_at_quantile,
+    ] {
+        out.push(fmt_opt(s.mean));
+        out.push(fmt_opt(s.sd));
+    }
+    out
+}
+
+/// Writes `summary.json`, `summary.csv` and `summary_seeds.csv` (the mean and spread over
+/// seeds per dataset and strategy) into `dir`.
 pub fn write_summary_files(dir: &Path, rows: &[SummaryRow]) -> Result<(), SummaryError> {
     let err = |path: &Path, message: String| SummaryError::Write {
         path: path.display().to_string(),
@@ -218,7 +364,20 @@ pub fn write_summary_files(dir: &Path, rows: &[SummaryRow]) -> Result<(), Summar
             .write_record(csv_row(row))
             .map_err(|e| err(&csv_path, e.to_string()))?;
     }
-    writer.flush().map_err(|e| err(&csv_path, e.to_string()))
+    writer.flush().map_err(|e| err(&csv_path, e.to_string()))?;
+
+    let seeds_path = dir.join("summary_seeds.csv");
+    let mut writer =
+        csv::Writer::from_path(&seeds_path).map_err(|e| err(&seeds_path, e.to_string()))?;
+    writer
+        .write_record(SEED_CSV_COLUMNS)
+        .map_err(|e| err(&seeds_path, e.to_string()))?;
+    for row in summarise_seeds(rows) {
+        writer
+            .write_record(seed_csv_row(&row))
+            .map_err(|e| err(&seeds_path, e.to_string()))?;
+    }
+    writer.flush().map_err(|e| err(&seeds_path, e.to_string()))
 }
 
 #[cfg(test)]
@@ -277,5 +436,34 @@ mod tests {
         assert_eq!(csv_row(&rows[1])[column("seed")], "3");
         assert_eq!(csv_row(&rows[0])[column("stop_reason")], "trial_budget");
         assert_eq!(csv_row(&rows[1])[column("stop_reason")], "unfinished");
+    }
+
+    #[test]
+    fn seeds_are_aggregated_per_dataset_and_strategy() {
+        let mut trials = Vec::new();
+        for (seed, auc) in [(0, 0.6), (1, 0.8), (2, 0.7)] {
+            let mut t = testing::trial("d", "s", 0, Some(auc));
+            t.unit.seed = seed;
+            t.metrics.as_mut().unwrap().test_auc = Some(auc);
+            trials.push(t);
+        }
+        let mut failed = testing::trial("d", "s", 0, None);
+        failed.unit.seed = 3;
+        trials.push(failed);
+        trials.push(testing::trial("e", "s", 0, Some(0.9)));
+        let rows = summarise(&journal(trials), &[], &[]);
+        let seeds = summarise_seeds(&rows);
+        assert_eq!(seeds.len(), 2);
+        let d = &seeds[0];
+        assert_eq!((d.dataset.as_str(), d.seeds), ("d", 3));
+        assert!((d.test_auc.mean.unwrap() - 0.7).abs() < 1e-12);
+        assert!((d.test_auc.sd.unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(d.test_ap, Spread::default());
+        assert_eq!(seeds[1].test_cost_ratio.sd, Some(0.0));
+        assert_eq!(seed_csv_row(d).len(), SEED_CSV_COLUMNS.len());
+        let dir = tempfile::tempdir().unwrap();
+        write_summary_files(dir.path(), &rows).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("summary_seeds.csv")).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 }

@@ -6,15 +6,15 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::data::{prepare, read_table, DataError, Prepared, Protocol, ReadOptions};
-use crate::gmm::GmmError;
+use crate::data::{prepare, read_table, DataError, Prepared, Protocol, ReadOptions, Table};
+use crate::gmm::{GaussianMixture, GmmError};
 use crate::journal::{RunJournal, TrialMetrics, TrialRecord};
 use crate::model_file::ModelFile;
 use crate::report::summary::summarise;
 use crate::search::trial::{fit_and_measure, TrialSettings};
 
 use super::datasets::sha256_file;
-use super::manifest::RunManifest;
+use super::manifest::{DatasetManifest, RunManifest};
 use super::RunError;
 
 /// Why a unit's selected model cannot be exported.
@@ -141,11 +141,35 @@ pub fn export_selected(
             row.unit
         ))
     })?;
+    let table = read_run_data(data)?;
+    let prepared = prepare_like(&table, &record)?;
+    let (model, metrics) = refit_trial(&prepared, &record, true)?;
+    Ok(Exported {
+        model: ModelFile::fitted(
+            model,
+            table.feature_names.clone(),
+            Some(prepared.standardizer.clone()),
+            prepared.fit_rows.view(),
+        )?,
+        record,
+        metrics,
+        prepared,
+    })
+}
+
+/// Reads the data file of a run's dataset again, after checking that its content hash is the
+/// one the run recorded.
+///
+/// # Errors
+/// [`ExportError::Data`] when the file cannot be read (gone, unreadable), and
+/// [`ExportError::DataChanged`] when its bytes are not the ones the run read.
+pub fn read_run_data(data: &DatasetManifest) -> Result<Table, ExportError> {
     let path = Path::new(&data.path);
-    let found = sha256_file(path).map_err(|e| ExportError::Data {
-        dataset: dataset.to_string(),
+    let to_err = |e: DataError| ExportError::Data {
+        dataset: data.name.clone(),
         source: Box::new(e),
-    })?;
+    };
+    let found = sha256_file(path).map_err(to_err)?;
     if found != data.sha256 {
         return Err(ExportError::DataChanged {
             path: data.path.clone(),
@@ -159,29 +183,48 @@ pub fn export_selected(
         exclude_columns: data.exclude_columns.clone(),
         ..ReadOptions::default()
     };
-    let to_err = |e: DataError| ExportError::Data {
-        dataset: dataset.to_string(),
-        source: Box::new(e),
-    };
-    let table = read_table(path, &options).map_err(to_err)?;
+    read_table(path, &options).map_err(to_err)
+}
+
+/// Splits and standardises `table` as the unit of `record` did (its protocol and split seed).
+pub fn prepare_like(table: &Table, record: &TrialRecord) -> Result<Prepared, ExportError> {
     let stamp = &record.context.protocol;
     let protocol = Protocol {
         split: stamp.split,
         train_on: stamp.train_on,
     };
-    let prepared = prepare(&table, dataset, &protocol, stamp.split_seed).map_err(to_err)?;
+    prepare(table, &record.unit.dataset, &protocol, stamp.split_seed).map_err(|e| {
+        ExportError::Data {
+            dataset: record.unit.dataset.clone(),
+            source: Box::new(e),
+        }
+    })
+}
+
+/// Fits the configuration of `record` again on `prepared` (from [`prepare_like`]) with its fit
+/// seed, measures it, and checks that it measures exactly as journaled. With `check_cv` false
+/// the cross-validated log-likelihood is neither measured (k fits fewer) nor compared.
+pub fn refit_trial(
+    prepared: &Prepared,
+    record: &TrialRecord,
+    check_cv: bool,
+) -> Result<(GaussianMixture, TrialMetrics), ExportError> {
+    let stamp = &record.context.protocol;
+    let journaled = record.metrics.clone().unwrap_or_default();
     let settings = TrialSettings {
         fit: stamp.fit,
         cost_model: stamp.cost_model,
         threshold: stamp.threshold,
-        measure_cv: record
-            .metrics
-            .as_ref()
-            .is_some_and(|m| m.cv_loglik.is_some()),
+        measure_cv: check_cv && journaled.cv_loglik.is_some(),
         cv_folds: stamp.cv_folds,
+        cv_max_rows: stamp.cv_max_rows,
+        score_quantile: stamp.score_quantile,
     };
-    let (model, metrics) = fit_and_measure(&prepared, &record.config, &settings, record.fit_seed)?;
-    let journaled = record.metrics.clone().unwrap_or_default();
+    let (model, mut metrics) =
+        fit_and_measure(prepared, &record.config, &settings, record.fit_seed)?;
+    if !check_cv {
+        metrics.cv_loglik = journaled.cv_loglik;
+    }
     let differing = differing_fields(&journaled, &metrics);
     if !differing.is_empty() {
         return Err(ExportError::Mismatch {
@@ -190,18 +233,7 @@ pub fn export_selected(
             fields: differing.join(", "),
         });
     }
-    let model = ModelFile::fitted(
-        model,
-        table.feature_names.clone(),
-        Some(prepared.standardizer.clone()),
-        prepared.fit_rows.view(),
-    )?;
-    Ok(Exported {
-        model,
-        record,
-        metrics,
-        prepared,
-    })
+    Ok((model, metrics))
 }
 
 /// The names of the figures that differ between two measurements.

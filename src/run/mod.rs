@@ -36,7 +36,9 @@ use crate::search::trial::{needs_cv, TrialSettings};
 
 pub use datasets::{load_datasets, sha256_file, split_seed, LoadedDataset};
 pub use dir::{generations, open_run_dir, OpenedRun, GENERATIONS_DIR};
-pub use export::{export_selected, ExportError, Exported};
+pub use export::{
+    export_selected, prepare_like, read_run_data, refit_trial, ExportError, Exported,
+};
 pub use manifest::{DatasetManifest, RunManifest, ShardManifest, MANIFEST_FILE};
 pub use shards::{run_manifest, shard_dirs, status, UnitState, UnitStatus};
 pub use slurm::SlurmJob;
@@ -247,6 +249,8 @@ fn context(run: &PreparedRun, loaded: &LoadedDataset, split_seed: u64) -> Record
             threshold: run.config.threshold,
             fit: run.config.fit,
             cv_folds: run.config.cv_folds,
+            cv_max_rows: run.config.cv_max_rows,
+            score_quantile: run.config.score_quantile,
         },
     }
 }
@@ -281,6 +285,8 @@ pub fn unit_tasks(run: &PreparedRun) -> Vec<UnitTask<'_>> {
                     threshold: config.threshold,
                     measure_cv: measure_cv || needs_cv(entry.objective),
                     cv_folds: config.cv_folds,
+                    cv_max_rows: config.cv_max_rows,
+                    score_quantile: config.score_quantile,
                 },
                 strategy_seed: strategy_seed(u.seed, &planned.name, &entry.name),
                 context: context(run, loaded, split_seed),

@@ -38,8 +38,8 @@ use crate::journal::{
 use super::seed::{derive_seed, stable_hash};
 use super::trial::{run_trial, TrialSettings};
 use super::{
-    build_strategy, Budget, Concurrency, GmmConfig, Objective, SearchError, SearchSpace, Strategy,
-    StrategySpec,
+    build_unit_strategy, Budget, Concurrency, GmmConfig, Objective, SearchError, SearchSpace,
+    Strategy, StrategySpec,
 };
 
 /// Errors that stop a run (a failed trial does not: it is journaled as `failed`).
@@ -354,12 +354,12 @@ impl<'a> UnitRun<'a> {
         shared: &'a Shared<'a>,
     ) -> Result<UnitRun<'a>, DriverError> {
         let mut strategy =
-            build_strategy(task.strategy, task.space, task.strategy_seed).map_err(|source| {
-                DriverError::Strategy {
+            build_unit_strategy(task.strategy, task.space, task.strategy_seed, task.data).map_err(
+                |source| DriverError::Strategy {
                     strategy: task.key.strategy.clone(),
                     source,
-                }
-            })?;
+                },
+            )?;
         let concurrency = strategy.concurrency();
         let replayed = match concurrency {
             Concurrency::Independent => replay_independent(strategy.as_mut(), &replay, task),

@@ -12,6 +12,7 @@ pub mod seed;
 mod space;
 mod strategy;
 pub mod trial;
+mod zeroshot;
 
 pub use crate::eval::Objective;
 pub use budget::Budget;
@@ -23,6 +24,7 @@ pub use space::{
     ValueSpec,
 };
 pub use strategy::{
-    build_strategy, Concurrency, FixedList, GmmConfigSpec, LowCostSpec, Strategy, StrategySpec,
-    DEFAULT_MAX_FAILURE,
+    build_strategy, build_unit_strategy, check_strategy, Concurrency, FixedList, GmmConfigSpec,
+    LowCostSpec, Strategy, StrategySpec, DEFAULT_MAX_FAILURE,
 };
+pub use zeroshot::{load_portfolio, Zeroshot, DEFAULT_K, DEFAULT_NEIGHBOURS, DEFAULT_SELECT};

@@ -7,7 +7,10 @@ use super::cfo::Cfo;
 use super::grid::GridSearch;
 use super::random::RandomSearch;
 use super::space::{GmmConfig, SearchError, SearchSpace};
+use super::zeroshot::{self, Zeroshot, DEFAULT_K, DEFAULT_NEIGHBOURS, DEFAULT_SELECT};
+use crate::data::Prepared;
 use crate::gmm::{CovarianceType, InitMethod};
+use crate::zeroshot::apply::{Choose, Select};
 
 /// A search strategy: proposes configurations (`ask`) and learns from their results (`tell`).
 ///
@@ -73,6 +76,18 @@ fn default_concurrent_trials() -> usize {
     DEFAULT_CONCURRENT_TRIALS
 }
 
+fn default_k() -> usize {
+    DEFAULT_K
+}
+
+fn default_select() -> Select {
+    DEFAULT_SELECT
+}
+
+fn default_neighbours() -> usize {
+    DEFAULT_NEIGHBOURS
+}
+
 /// The strategy section of a config, tagged by `kind`.
 ///
 /// ```
@@ -111,6 +126,25 @@ pub enum StrategySpec {
         #[serde(default = "default_concurrent_trials")]
         concurrent_trials: usize,
     },
+    /// A mined portfolio applied to the unit's data without search (see
+    /// [`crate::search::Zeroshot`]).
+    Zeroshot {
+        /// The portfolio file (`None`: the one shipped, `configs/best_practice.yaml`).
+        #[serde(default)]
+        portfolio: Option<std::path::PathBuf>,
+        /// Configurations fitted.
+        #[serde(default = "default_k")]
+        k: usize,
+        /// How the fitted ones are chosen between (`none` needs `k: 1`).
+        #[serde(default = "default_select")]
+        select: Select,
+        /// How the portfolio is ordered for the dataset.
+        #[serde(default)]
+        choose: Choose,
+        /// Nearest mining datasets whose regrets order it.
+        #[serde(default = "default_neighbours")]
+        neighbours: usize,
+    },
 }
 
 /// The YAML form of [`StrategySpec`]: `grid` and `random` are empty struct variants here so that
@@ -131,6 +165,18 @@ enum StrategySpecRepr {
         #[serde(default = "default_concurrent_trials")]
         concurrent_trials: usize,
     },
+    Zeroshot {
+        #[serde(default)]
+        portfolio: Option<std::path::PathBuf>,
+        #[serde(default = "default_k")]
+        k: usize,
+        #[serde(default = "default_select")]
+        select: Select,
+        #[serde(default)]
+        choose: Choose,
+        #[serde(default = "default_neighbours")]
+        neighbours: usize,
+    },
 }
 
 impl From<StrategySpecRepr> for StrategySpec {
@@ -147,6 +193,19 @@ impl From<StrategySpecRepr> for StrategySpec {
                 max_failure,
                 low_cost,
                 concurrent_trials,
+            },
+            StrategySpecRepr::Zeroshot {
+                portfolio,
+                k,
+                select,
+                choose,
+                neighbours,
+            } => StrategySpec::Zeroshot {
+                portfolio,
+                k,
+                select,
+                choose,
+                neighbours,
             },
         }
     }
@@ -236,8 +295,53 @@ pub struct LowCostSpec {
 
 /// The most CFO proposals a config may keep in flight at once.
 pub const MAX_CONCURRENT_TRIALS: usize = 1024;
+/// Builds the strategy `spec` describes over `space`, with all randomness seeded by `seed`, for
+/// the unit whose data is `data` (the `zeroshot` strategy reads its fit rows' meta-features).
+pub fn build_unit_strategy(
+    spec: &StrategySpec,
+    space: &SearchSpace,
+    seed: u64,
+    data: &Prepared,
+) -> Result<Box<dyn Strategy>, SearchError> {
+    match spec {
+        StrategySpec::Zeroshot {
+            portfolio,
+            k,
+            select,
+            choose,
+            neighbours,
+        } => {
+            let loaded = zeroshot::check(portfolio.as_ref(), *k, *select, *neighbours)?;
+            Ok(Box::new(Zeroshot::new(
+                &loaded,
+                data,
+                *choose,
+                *neighbours,
+                *k,
+                *select,
+            )))
+        }
+        _ => build_strategy(spec, space, seed),
+    }
+}
+
+/// Checks `spec` over `space` as building it would, without a unit's data (a `zeroshot`
+/// strategy's options and portfolio file are checked).
+pub fn check_strategy(spec: &StrategySpec, space: &SearchSpace) -> Result<(), SearchError> {
+    match spec {
+        StrategySpec::Zeroshot {
+            portfolio,
+            k,
+            select,
+            neighbours,
+            ..
+        } => zeroshot::check(portfolio.as_ref(), *k, *select, *neighbours).map(|_| ()),
+        _ => build_strategy(spec, space, 0).map(|_| ()),
+    }
+}
 
 /// Builds the strategy `spec` describes over `space`, with all randomness seeded by `seed`.
+/// A `zeroshot` strategy needs the unit's data: build it with [`build_unit_strategy`].
 ///
 /// Errors name the key: a grid over a range without `grid: N` (`space.reg_covar.grid`), an
 /// empty fixed list (`strategy.configs`), a low-cost value outside the space
@@ -249,6 +353,12 @@ pub fn build_strategy(
     seed: u64,
 ) -> Result<Box<dyn Strategy>, SearchError> {
     Ok(match spec {
+        StrategySpec::Zeroshot { .. } => {
+            return Err(strategy_error(
+                "strategy.kind",
+                "a zeroshot strategy reads the unit's data: build it with build_unit_strategy",
+            ))
+        }
         StrategySpec::Fixed { configs } => {
             if configs.is_empty() {
                 return Err(strategy_error(

@@ -26,13 +26,43 @@ pub struct TrialSettings {
     pub measure_cv: bool,
     /// Folds of the cross-validated log-likelihood.
     pub cv_folds: usize,
+    /// Most fit rows the cross-validated log-likelihood uses (the first ones); `None` = all.
+    pub cv_max_rows: Option<usize>,
+    /// Quantile of the fit rows' anomaly scores that sets the label-free threshold.
+    pub score_quantile: f64,
 }
 
 impl TrialSettings {
-    /// Whether a result measured under `measure_cv = had_cv` serves these settings.
+    /// Whether an earlier result serves these settings: it holds the cross-validated
+    /// log-likelihood when that is measured, and the label-free threshold (which results of
+    /// builds before it lack).
     pub fn served_by(&self, metrics: Option<&TrialMetrics>) -> bool {
-        !self.measure_cv || metrics.is_none_or(|m| m.cv_loglik.is_some())
+        metrics.is_none_or(|m| {
+            (!self.measure_cv || m.cv_loglik.is_some()) && m.quantile_threshold.is_some()
+        })
     }
+}
+
+/// The `q`-quantile of `values` with linear interpolation between order statistics (numpy's
+/// default `quantile`); `None` for no values or `q` outside `[0, 1]`. NaN values sort last.
+///
+/// ```
+/// use gmmtune::search::trial::quantile;
+/// assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0], 0.5), Some(2.5));
+/// assert_eq!(quantile(&[3.0, 1.0, 2.0, 4.0], 1.0), Some(4.0));
+/// assert_eq!(quantile(&[], 0.5), None);
+/// ```
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    if values.is_empty() || !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let position = q * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    let fraction = position - low as f64;
+    Some(sorted[low] + (sorted[high] - sorted[low]) * fraction)
 }
 
 /// Whether `objective` needs the cross-validated log-likelihood.
@@ -148,11 +178,14 @@ fn fit_with_cv(
 ) -> Result<(GaussianMixture, Option<f64>), GmmError> {
     fit_config(config, &settings.fit, seed, data.fit_rows.view()).and_then(|model| {
         let cv = if settings.measure_cv {
+            let rows = settings
+                .cv_max_rows
+                .map_or(data.fit_rows.nrows(), |m| m.min(data.fit_rows.nrows()));
             Some(cv_loglik(
                 config,
                 &settings.fit,
                 seed,
-                data.fit_rows.view(),
+                data.fit_rows.slice(s![..rows, ..]),
                 settings.cv_folds,
             )?)
         } else {
@@ -184,6 +217,8 @@ fn measure(
     }
     let bic = model.bic_from_log_likelihoods(fit_ll.view());
     let train_loglik = fit_ll.sum() / fit_ll.len() as f64;
+    let fit_scores = negated(&fit_ll);
+    let quantile_threshold = quantile(&fit_scores, settings.score_quantile).filter(|t| !t.is_nan());
     if !data.labelled {
         warnings
             .push("the data have no labels: AUC, AP, threshold and costs are not available".into());
@@ -193,6 +228,7 @@ fn measure(
             bic,
             train_loglik,
             cv_loglik,
+            quantile_threshold,
             warnings,
             ..TrialMetrics::default()
         });
@@ -243,9 +279,63 @@ fn measure(
         test_cost: Some(cost_model.cost(&test_scores, &data.test.labels, threshold)),
         never_alarm_val_cost: Some(cost_model.never_alarm_cost(&data.validation.labels)),
         never_alarm_test_cost: Some(cost_model.never_alarm_cost(&data.test.labels)),
+        quantile_threshold,
+        val_cost_at_quantile: quantile_threshold
+            .map(|t| cost_model.cost(&val_scores, &data.validation.labels, t)),
+        test_cost_at_quantile: quantile_threshold
+            .map(|t| cost_model.cost(&test_scores, &data.test.labels, t)),
         bic,
         train_loglik,
         cv_loglik,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{prepare, Protocol, Table};
+    use ndarray::Array2;
+
+    #[test]
+    fn quantile_interpolates_like_numpy() {
+        // numpy.quantile([1, 2, 3, 4, 10], [0, 0.1, 0.99, 1]) = [1, 1.4, 9.76, 10]
+        let v = [3.0, 1.0, 10.0, 2.0, 4.0];
+        for (q, expected) in [(0.0, 1.0), (0.1, 1.4), (0.99, 9.76), (1.0, 10.0)] {
+            assert!((quantile(&v, q).unwrap() - expected).abs() < 1e-12, "{q}");
+        }
+        assert_eq!(quantile(&v, 1.5), None);
+    }
+
+    #[test]
+    fn the_label_free_threshold_is_the_quantile_of_the_fit_rows_scores() {
+        let table = Table {
+            source: "mem.csv".into(),
+            feature_names: vec!["a".into(), "b".into()],
+            features: Array2::from_shape_fn((300, 2), |(i, j)| ((i * (j + 5)) % 31) as f64),
+            labels: Some((0..300).map(|i| i % 10 == 0).collect()),
+            split: None,
+        };
+        let data = prepare(&table, "mem", &Protocol::default(), 2).unwrap();
+        let settings = TrialSettings {
+            fit: FitSettings::default(),
+            cost_model: CostModel::new(1.0, 5.0, 0).unwrap(),
+            threshold: ThresholdSearch::CutPoints,
+            measure_cv: false,
+            cv_folds: 5,
+            cv_max_rows: None,
+            score_quantile: 0.9,
+        };
+        let config = GmmConfig::default();
+        let (model, m) = fit_and_measure(&data, &config, &settings, 4).unwrap();
+        let scores = negated(&model.score_samples(data.fit_rows.view()).unwrap());
+        let threshold = m.quantile_threshold.unwrap();
+        assert_eq!(Some(threshold), quantile(&scores, 0.9));
+        let test_scores = anomaly_scores(&model, &data.test).unwrap();
+        let expected = settings
+            .cost_model
+            .cost(&test_scores, &data.test.labels, threshold);
+        assert_eq!(m.test_cost_at_quantile, Some(expected));
+        assert!(m.test_cost_ratio_at_quantile().is_some());
+    }
 }
