@@ -143,6 +143,7 @@ pub fn lofo_command(args: LofoArgs) -> anyhow::Result<ExitCode> {
             resume: true,
             force: false,
             jobs: args.jobs,
+            shard: None,
         };
         let jobs = jobs(&config, &options);
         let prepared = prepare_run(config.clone(), &options)?;
