@@ -60,7 +60,12 @@ pub const CACHE_DIR_ENV: &str = "GMMTUNE_CACHE_DIR";
 /// assert_eq!(cache.dir(), Path::new("reports/big/cache"));
 /// ```
 pub fn table_cache(run_dir: &Path) -> Option<TableCache> {
-    match std::env::var_os(CACHE_DIR_ENV) {
+    cache_for(run_dir, std::env::var_os(CACHE_DIR_ENV))
+}
+
+/// The table cache of a run in `run_dir` when the environment variable holds `setting`.
+fn cache_for(run_dir: &Path, setting: Option<std::ffi::OsString>) -> Option<TableCache> {
+    match setting {
         Some(value) if value == "off" => None,
         Some(value) if !value.is_empty() => Some(TableCache::new(value)),
         _ => Some(TableCache::new(run_dir.join("cache"))),
@@ -114,4 +119,21 @@ pub fn load_datasets(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_directory_follows_the_environment() {
+        let run_dir = Path::new("reports/x");
+        assert_eq!(cache_for(run_dir, Some("off".into())), None);
+        let shared = cache_for(run_dir, Some("/var/cache/gmmtune".into())).unwrap();
+        assert_eq!(shared.dir(), Path::new("/var/cache/gmmtune"));
+        for unset in [None, Some("".into())] {
+            let own = cache_for(run_dir, unset).unwrap();
+            assert_eq!(own.dir(), run_dir.join("cache"));
+        }
+    }
 }
