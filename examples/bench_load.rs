@@ -8,7 +8,8 @@
 //! datasets were loaded before the parallel reader), `parallel` (the parallel reader, hashing
 //! in the same pass), `cache` (through the table cache in CACHE_DIR: a miss parses and writes
 //! the entry, a hit reads it back). Prints one JSON line: seconds, rows, features, the hash,
-//! a checksum of the values, what the cache did and the peak resident memory.
+//! a checksum of the values, what the cache did, the peak resident memory and the CPU seconds
+//! (user + system, all threads; clock ticks of 1/100 s).
 
 use std::path::Path;
 use std::time::Instant;
@@ -23,6 +24,14 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// User + system CPU seconds of this process so far (all threads).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -60,11 +69,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         CacheUse::NotWritten { .. } => "not written",
     };
     println!(
-        "{{\"mode\": \"{mode}\", \"seconds\": {seconds}, \"rows\": {}, \"features\": {}, \"anomalies\": {}, \"sha256\": \"{sha256}\", \"checksum\": {checksum:?}, \"cache\": \"{cache}\", \"peak_rss_mib\": {}}}",
+        "{{\"mode\": \"{mode}\", \"seconds\": {seconds}, \"rows\": {}, \"features\": {}, \"anomalies\": {}, \"sha256\": \"{sha256}\", \"checksum\": {checksum:?}, \"cache\": \"{cache}\", \"peak_rss_mib\": {}, \"cpu_seconds\": {}}}",
         table.n_rows(),
         table.n_features(),
         table.n_anomalies(),
         peak_rss_mib().map_or("null".to_owned(), |m| format!("{m:.1}")),
+        cpu_seconds().map_or("null".to_owned(), |s| format!("{s:.2}")),
     );
     Ok(())
 }

@@ -16,8 +16,9 @@ examples/bench_load.rs, then runs, each in its own process and interleaved repea
 * `before` (with --before-bin): `bench_load sequential` built from an older commit.
 
 The cache entry is written once before the hit runs (`cache write`, timed once). Every gmmtune
-run must give the same rows, hash and value checksum. Prints the medians, peak resident memory
-(VmHWM) and the ratios, with the load average before and after.
+run must give the same rows, hash and value checksum. Prints the medians of wall and CPU seconds
+(user + system, all threads; the whole process for pandas), peak resident memory (VmHWM) and
+the ratios, with the load average before and after.
 """
 
 import argparse
@@ -37,8 +38,10 @@ start = time.perf_counter()
 frame = pd.read_csv(sys.argv[1])
 seconds = time.perf_counter() - start
 hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0].split()[1]
-print('{"mode": "pandas", "seconds": %r, "rows": %d, "peak_rss_mib": %.1f}'
-      % (seconds, len(frame), int(hwm) / 1024))
+import os
+t = os.times()
+print('{"mode": "pandas", "seconds": %r, "rows": %d, "peak_rss_mib": %.1f, "cpu_seconds": %.2f}'
+      % (seconds, len(frame), int(hwm) / 1024, t.user + t.system))
 """
 
 
@@ -116,8 +119,8 @@ def main():
         f"median of {args.repeats} (cache write: once); load average {load_average_start} "
         f"at the start, {end_load} at the end",
         "",
-        f"| reader | median s | runs s | peak RSS MiB | RSS / f64 size | {base} / reader | pandas / reader |",
-        "|---|---|---|---|---|---|---|",
+        f"| reader | median s | runs s | median CPU s | peak RSS MiB | RSS / f64 size | {base} / reader | pandas / reader |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in order:
         if name not in results:
@@ -127,7 +130,8 @@ def main():
         rss = max(r["peak_rss_mib"] for r in rs)
         vs_base = median[base] / median[name]
         vs_pandas = f"{median['pandas'] / median[name]:.2f}" if "pandas" in median else "-"
-        lines.append(f"| {name} | {median[name]:.2f} | {runs} | {rss:.0f} | "
+        cpu = statistics.median(r["cpu_seconds"] for r in rs)
+        lines.append(f"| {name} | {median[name]:.2f} | {runs} | {cpu:.2f} | {rss:.0f} | "
                      f"{rss / f64_mib:.2f} | {vs_base:.2f} | {vs_pandas} |")
     table = "\n".join(lines)
     print()
