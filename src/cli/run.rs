@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gmmtune::config::RunConfig;
-use gmmtune::data::Registry;
+use gmmtune::data::{CacheUse, Registry};
 use gmmtune::plan::Shard;
 use gmmtune::report::summary::SummaryRow;
 use gmmtune::run::{export_selected, jobs, prepare_run, run_prepared, write_summary, RunOptions};
@@ -118,6 +118,24 @@ fn run_one(
         );
         if let Some(registry) = &prepared.plan.registry {
             eprintln!("registry: {}", registry.display());
+        }
+        for loaded in &prepared.datasets {
+            let name = &prepared.plan.datasets[loaded.index].name;
+            match &loaded.cache {
+                CacheUse::Off => {}
+                CacheUse::Hit => eprintln!("dataset `{name}`: columns read from the table cache"),
+                CacheUse::Written { replaced: None } => {
+                    eprintln!("dataset `{name}`: parsed, columns written to the table cache")
+                }
+                CacheUse::Written {
+                    replaced: Some(why),
+                } => eprintln!(
+                    "dataset `{name}`: cache entry not used ({why}); parsed and rewritten"
+                ),
+                CacheUse::NotWritten { reason } => {
+                    eprintln!("warning: dataset `{name}`: table cache not written: {reason}")
+                }
+            }
         }
     }
     // Notes say what was read or changed (a dropped record, an archived generation): shown

@@ -29,14 +29,20 @@
 //! assert_eq!(prepared.test.n_anomalies(), 3);
 //! ```
 
+mod cache;
 mod error;
+mod fast_read;
+mod input;
 mod prepare;
 mod registry;
 mod split;
 mod standardize;
 mod table;
 
+pub use cache::{load_table, CacheUse, LoadedTable, TableCache, DEFAULT_MIN_FILE_BYTES};
 pub use error::{CellProblem, DataError, PartName};
+pub use fast_read::{read_table_hashed, HashedTable};
+pub use input::sha256_file;
 pub use prepare::{prepare, Part, Prepared, Protocol, TrainOn};
 pub use registry::{DatasetEntry, Registry, REGISTRY_ENV, REGISTRY_RELATIVE_PATH};
 pub use split::{
@@ -44,4 +50,4 @@ pub use split::{
     DEFAULT_VALIDATION_FRACTION,
 };
 pub use standardize::Standardizer;
-pub use table::{read_header, read_table, ReadOptions, SplitTag, Table};
+pub use table::{read_header, read_table, read_table_sequential, ReadOptions, SplitTag, Table};

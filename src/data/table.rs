@@ -6,18 +6,16 @@
 //! number are ignored.
 
 use std::fmt;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use flate2::read::MultiGzDecoder;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use super::error::{CellProblem, DataError};
+use super::input::Input;
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const READ_BUFFER: usize = 1 << 16;
 const MAX_CELL_TEXT: usize = 60;
 
@@ -80,7 +78,7 @@ impl SplitTag {
         }
     }
 
-    fn parse_bytes(text: &[u8]) -> Option<SplitTag> {
+    pub(super) fn parse_bytes(text: &[u8]) -> Option<SplitTag> {
         let text = text.trim_ascii();
         let is = |word: &str| text.eq_ignore_ascii_case(word.as_bytes());
         if is("train") || is("training") {
@@ -149,7 +147,9 @@ impl Table {
 /// Reads a CSV or gzip-compressed CSV file with a header line into a [`Table`].
 ///
 /// A file that starts with the gzip magic bytes is decompressed on the fly (whatever its name);
-/// a file named `*.gz` without them is reported as [`DataError::NotGzip`].
+/// a file named `*.gz` without them is reported as [`DataError::NotGzip`]. Rows are parsed in
+/// parallel blocks (see [`read_table_hashed`](super::read_table_hashed)); the result, and every
+/// error message, is the same as [`read_table_sequential`]'s.
 ///
 /// ```
 /// use gmmtune::data::{read_table, ReadOptions};
@@ -161,80 +161,149 @@ impl Table {
 /// assert_eq!(table.labels, Some(vec![false, true]));
 /// ```
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, DataError> {
-    let input = open_input(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(READ_BUFFER)
-        .from_reader(input);
+    super::fast_read::read_fast(path, options, false).map(|(table, _)| table)
+}
+
+/// Reads a table with one sequential CSV reader, row after row: the reference the parallel
+/// reader of [`read_table`] is checked against and falls back to (for a corrupt gzip stream).
+///
+/// ```
+/// use gmmtune::data::{read_table, read_table_sequential, ReadOptions};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("toy.csv");
+/// std::fs::write(&path, "a,\"b\",label\r\n1,\"2\",0\r\n3,4,1").unwrap();
+/// let options = ReadOptions::default();
+/// assert_eq!(
+///     read_table_sequential(&path, &options).unwrap(),
+///     read_table(&path, &options).unwrap()
+/// );
+/// ```
+pub fn read_table_sequential(path: &Path, options: &ReadOptions) -> Result<Table, DataError> {
+    read_sequential(path, options, false).map(|(table, _)| table)
+}
+
+/// [`read_table_sequential`], with the SHA-256 of the file's bytes when `hash` is set.
+pub(super) fn read_sequential(
+    path: &Path,
+    options: &ReadOptions,
+    hash: bool,
+) -> Result<(Table, Option<String>), DataError> {
+    let input = Input::open(path, hash)?;
+    let mut reader = csv_reader(input);
     let mut record = csv::ByteRecord::new();
-    if !read_record(&mut reader, &mut record, path)? {
+    if !read_record(&mut reader, &mut record, path, 0)? {
         return Err(DataError::EmptyFile {
             path: path.to_owned(),
         });
     }
     let header = parse_header(&record, path)?;
     let layout = Layout::new(&header, options, path)?;
+    let mut columns = Columns::default();
+    read_rows(&mut reader, 0, &layout, path, &mut columns)?;
+    let digest = reader
+        .into_inner()
+        .finish()
+        .map_err(|source| DataError::Read {
+            path: path.to_owned(),
+            line: None,
+            source,
+        })?;
+    Ok((columns.into_table(path, layout)?, digest))
+}
 
+/// A CSV reader with the settings every reader of a table uses.
+pub(super) fn csv_reader<R: Read>(input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(READ_BUFFER)
+        .from_reader(input)
+}
+
+/// The values read so far: features row-major, labels and split tags.
+#[derive(Debug, Default)]
+pub(super) struct Columns {
+    pub(super) values: Vec<f64>,
+    pub(super) labels: Vec<bool>,
+    pub(super) tags: Vec<SplitTag>,
+    pub(super) rows: usize,
+}
+
+impl Columns {
+    /// Appends the rows of `other`.
+    pub(super) fn append(&mut self, other: Columns) {
+        self.values.extend_from_slice(&other.values);
+        self.labels.extend_from_slice(&other.labels);
+        self.tags.extend_from_slice(&other.tags);
+        self.rows += other.rows;
+    }
+
+    /// The table of these rows; [`DataError::NoDataRows`] when there are none.
+    pub(super) fn into_table(self, path: &Path, layout: Layout) -> Result<Table, DataError> {
+        if self.rows == 0 {
+            return Err(DataError::NoDataRows {
+                path: path.to_owned(),
+            });
+        }
+        let features = Array2::from_shape_vec((self.rows, layout.feature_names.len()), self.values)
+            .expect("every accepted row contributes exactly one value per feature column");
+        Ok(Table {
+            source: path.display().to_string(),
+            feature_names: layout.feature_names,
+            features,
+            labels: layout.has_label.then_some(self.labels),
+            split: layout.has_split.then_some(self.tags),
+        })
+    }
+}
+
+/// Reads the remaining records of `reader` into `columns`. `base` is the offset, in the
+/// decompressed file, of the reader's first byte (for the line numbers of errors).
+pub(super) fn read_rows<R: Read>(
+    reader: &mut csv::Reader<R>,
+    base: u64,
+    layout: &Layout,
+    path: &Path,
+    columns: &mut Columns,
+) -> Result<(), DataError> {
+    let mut record = csv::ByteRecord::new();
     let n_features = layout.feature_names.len();
-    let mut values: Vec<f64> = Vec::new();
-    let mut labels: Vec<bool> = Vec::new();
-    let mut tags: Vec<SplitTag> = Vec::new();
-    let mut rows = 0usize;
-    while read_record(&mut reader, &mut record, path)? {
-        if record.len() != header.len() {
+    while read_record(reader, &mut record, path, base)? {
+        if record.len() != layout.roles.len() {
             return Err(DataError::RaggedRow {
                 path: path.to_owned(),
-                line: record_line(&record, path),
-                expected: header.len(),
+                line: record_line(&record, path, base),
+                expected: layout.roles.len(),
                 found: record.len(),
             });
         }
-        values.reserve(n_features);
+        columns.values.reserve(n_features);
         for (index, field) in record.iter().enumerate() {
+            let line = || record_line(&record, path, base);
             match layout.roles[index] {
                 Role::Feature => {
                     let value = parse_number(field).map_err(|problem| {
-                        invalid_cell(&record, path, &header[index], field, problem, Role::Feature)
+                        layout.invalid_cell(path, line(), index, field, problem)
                     })?;
-                    values.push(value);
+                    columns.values.push(value);
                 }
                 Role::Label => {
                     let value = parse_number(field).map_err(|problem| {
-                        invalid_cell(&record, path, &header[index], field, problem, Role::Label)
+                        layout.invalid_cell(path, line(), index, field, problem)
                     })?;
-                    labels.push(value != 0.0);
+                    columns.labels.push(value != 0.0);
                 }
                 Role::Split => {
-                    let tag = SplitTag::parse_bytes(field).ok_or_else(|| {
-                        DataError::InvalidSplitValue {
-                            path: path.to_owned(),
-                            line: record_line(&record, path),
-                            column: header[index].clone(),
-                            text: cell_text(field),
-                        }
-                    })?;
-                    tags.push(tag);
+                    let tag = SplitTag::parse_bytes(field)
+                        .ok_or_else(|| layout.invalid_split(path, line(), index, field))?;
+                    columns.tags.push(tag);
                 }
                 Role::Excluded => {}
             }
         }
-        rows += 1;
+        columns.rows += 1;
     }
-    if rows == 0 {
-        return Err(DataError::NoDataRows {
-            path: path.to_owned(),
-        });
-    }
-    let features = Array2::from_shape_vec((rows, n_features), values)
-        .expect("every accepted row contributes exactly one value per feature column");
-    Ok(Table {
-        source: path.display().to_string(),
-        feature_names: layout.feature_names,
-        features,
-        labels: layout.has_label.then_some(labels),
-        split: layout.has_split.then_some(tags),
-    })
+    Ok(())
 }
 
 /// Reads only the header line of a CSV or CSV.gz file and returns its column names.
@@ -248,7 +317,7 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
         .flexible(true)
         .from_reader(input);
     let mut record = csv::ByteRecord::new();
-    if !read_record(&mut reader, &mut record, path)? {
+    if !read_record(&mut reader, &mut record, path, 0)? {
         return Err(DataError::EmptyFile {
             path: path.to_owned(),
         });
@@ -258,7 +327,7 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
 
 /// What a column is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Feature,
     Label,
     Split,
@@ -266,15 +335,20 @@ enum Role {
 }
 
 /// The role of every column, resolved from the header and the options.
-struct Layout {
-    roles: Vec<Role>,
-    feature_names: Vec<String>,
-    has_label: bool,
-    has_split: bool,
+pub(super) struct Layout {
+    pub(super) header: Vec<String>,
+    pub(super) roles: Vec<Role>,
+    pub(super) feature_names: Vec<String>,
+    pub(super) has_label: bool,
+    pub(super) has_split: bool,
 }
 
 impl Layout {
-    fn new(header: &[String], options: &ReadOptions, path: &Path) -> Result<Layout, DataError> {
+    pub(super) fn new(
+        header: &[String],
+        options: &ReadOptions,
+        path: &Path,
+    ) -> Result<Layout, DataError> {
         let position = |name: &str| header.iter().position(|h| h == name);
         let mut roles = vec![Role::Feature; header.len()];
         for column in &options.exclude_columns {
@@ -324,6 +398,7 @@ impl Layout {
             });
         }
         Ok(Layout {
+            header: header.to_vec(),
             roles,
             feature_names,
             has_label,
@@ -333,54 +408,26 @@ impl Layout {
 }
 
 /// Opens the file, transparently decompressing gzip.
-fn open_input(path: &Path) -> Result<Box<dyn Read>, DataError> {
-    let file = File::open(path).map_err(|source| DataError::opening(path, source))?;
-    let mut buffered = BufReader::with_capacity(READ_BUFFER, file);
-    let head = buffered.fill_buf().map_err(|source| DataError::Read {
-        path: path.to_owned(),
-        line: None,
-        source,
-    })?;
-    if head.is_empty() {
-        return Err(DataError::EmptyFile {
-            path: path.to_owned(),
-        });
-    }
-    let has_magic = head.len() >= 2 && head[..2] == GZIP_MAGIC;
-    if has_magic {
-        Ok(Box::new(BufReader::with_capacity(
-            READ_BUFFER,
-            MultiGzDecoder::new(buffered),
-        )))
-    } else if has_gz_extension(path) {
-        Err(DataError::NotGzip {
-            path: path.to_owned(),
-        })
-    } else {
-        Ok(Box::new(buffered))
-    }
-}
-
-fn has_gz_extension(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"))
+fn open_input(path: &Path) -> Result<Input, DataError> {
+    Input::open(path, false)
 }
 
 /// Reads the next record; `Ok(false)` at the end of the input.
-fn read_record<R: Read>(
+pub(super) fn read_record<R: Read>(
     reader: &mut csv::Reader<R>,
     record: &mut csv::ByteRecord,
     path: &Path,
+    base: u64,
 ) -> Result<bool, DataError> {
     reader
         .read_byte_record(record)
-        .map_err(|error| csv_error(error, path))
+        .map_err(|error| csv_error(error, path, base))
 }
 
-fn csv_error(error: csv::Error, path: &Path) -> DataError {
+fn csv_error(error: csv::Error, path: &Path, base: u64) -> DataError {
     let line = error
         .position()
-        .map(|p| locate_line(path, p.byte()).unwrap_or(p.line()));
+        .map(|p| locate_line(path, base + p.byte()).unwrap_or(p.line()));
     match error.into_kind() {
         csv::ErrorKind::Io(source) => DataError::Read {
             path: path.to_owned(),
@@ -396,10 +443,10 @@ fn csv_error(error: csv::Error, path: &Path) -> DataError {
 }
 
 /// The 1-based line on which `record` starts. Only called when reporting an error.
-fn record_line(record: &csv::ByteRecord, path: &Path) -> u64 {
-    record
-        .position()
-        .map_or(0, |p| locate_line(path, p.byte()).unwrap_or(p.line()))
+fn record_line(record: &csv::ByteRecord, path: &Path, base: u64) -> u64 {
+    record.position().map_or(0, |p| {
+        locate_line(path, base + p.byte()).unwrap_or(p.line())
+    })
 }
 
 /// The 1-based line of the first content byte at or after `offset`, counting `\n`, `\r\n` and a
@@ -408,7 +455,7 @@ fn record_line(record: &csv::ByteRecord, path: &Path) -> u64 {
 /// The CSV parser's own line numbers are off after blank lines and for CRLF or CR line endings
 /// (its record offset points at the line break that ends the previous record), so the line is
 /// recomputed by scanning the (decompressed) file again. That only happens for an error.
-fn locate_line(path: &Path, offset: u64) -> Option<u64> {
+pub(super) fn locate_line(path: &Path, offset: u64) -> Option<u64> {
     let mut input = BufReader::new(open_input(path).ok()?);
     let mut breaks = 0u64;
     let mut position = 0u64;
@@ -434,7 +481,10 @@ fn locate_line(path: &Path, offset: u64) -> Option<u64> {
     }
 }
 
-fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, DataError> {
+pub(super) fn parse_header(
+    record: &csv::ByteRecord,
+    path: &Path,
+) -> Result<Vec<String>, DataError> {
     let names: Vec<String> = record
         .iter()
         .enumerate()
@@ -479,7 +529,7 @@ fn parse_header(record: &csv::ByteRecord, path: &Path) -> Result<Vec<String>, Da
 }
 
 /// Parses a finite number; blanks around it are ignored.
-fn parse_number(field: &[u8]) -> Result<f64, CellProblem> {
+pub(super) fn parse_number(field: &[u8]) -> Result<f64, CellProblem> {
     let text = field.trim_ascii();
     if text.is_empty() {
         return Err(CellProblem::Empty);
@@ -507,37 +557,57 @@ fn cell_text(field: &[u8]) -> String {
     }
 }
 
-fn invalid_cell(
-    record: &csv::ByteRecord,
-    path: &Path,
-    column: &str,
-    field: &[u8],
-    problem: CellProblem,
-    role: Role,
-) -> DataError {
-    let hint = match (role, problem) {
-        (Role::Label, _) => "; labels are 0 for normal rows and any other number for anomalies",
-        (_, CellProblem::NotANumber) => {
-            "; if this column is not a feature (a timestamp, an identifier), list it in exclude_columns"
+impl Layout {
+    /// The error for the cell of column `index` on `line` that is not a usable number.
+    pub(super) fn invalid_cell(
+        &self,
+        path: &Path,
+        line: u64,
+        index: usize,
+        field: &[u8],
+        problem: CellProblem,
+    ) -> DataError {
+        let hint = match (self.roles[index], problem) {
+            (Role::Label, _) => "; labels are 0 for normal rows and any other number for anomalies",
+            (_, CellProblem::NotANumber) => {
+                "; if this column is not a feature (a timestamp, an identifier), list it in exclude_columns"
+            }
+            (_, CellProblem::Empty | CellProblem::NaN) => {
+                "; fill in or drop rows with missing values before loading"
+            }
+            (_, CellProblem::Infinite) => "; replace infinite values before loading",
+        };
+        DataError::InvalidCell {
+            path: PathBuf::from(path),
+            line,
+            column: self.header[index].clone(),
+            text: cell_text(field),
+            problem,
+            hint: hint.to_owned(),
         }
-        (_, CellProblem::Empty | CellProblem::NaN) => {
-            "; fill in or drop rows with missing values before loading"
+    }
+
+    /// The error for the split cell of column `index` on `line` that names no part.
+    pub(super) fn invalid_split(
+        &self,
+        path: &Path,
+        line: u64,
+        index: usize,
+        field: &[u8],
+    ) -> DataError {
+        DataError::InvalidSplitValue {
+            path: path.to_owned(),
+            line,
+            column: self.header[index].clone(),
+            text: cell_text(field),
         }
-        (_, CellProblem::Infinite) => "; replace infinite values before loading",
-    };
-    DataError::InvalidCell {
-        path: PathBuf::from(path),
-        line: record_line(record, path),
-        column: column.to_owned(),
-        text: cell_text(field),
-        problem,
-        hint: hint.to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
     use std::io::Write;
 
     fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {

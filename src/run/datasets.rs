@@ -1,15 +1,15 @@
 //! Loading the datasets of a plan: each file read once and hashed, then split and standardised
 //! once per seed (once for all seeds when the split does not use the seed).
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::config::RunConfig;
-use crate::data::{prepare, read_table, DataError, Prepared, SplitMethod};
+#[cfg(doc)]
+use crate::data::DEFAULT_MIN_FILE_BYTES;
+use crate::data::{load_table, prepare, CacheUse, Prepared, SplitMethod, TableCache};
 use crate::journal::DataStamp;
 use crate::plan::Plan;
 use crate::search::seed::derive_seed;
@@ -28,6 +28,8 @@ pub struct LoadedDataset {
     /// The prepared data of each seed of the config, in the config's order, with the split
     /// seed used.
     pub by_seed: Vec<(u64, u64, Arc<Prepared>)>,
+    /// Whether the table came from the cache.
+    pub cache: CacheUse,
 }
 
 impl LoadedDataset {
@@ -45,40 +47,38 @@ pub fn split_seed(seed: u64, dataset: &str) -> u64 {
     derive_seed(seed, &["split", dataset], 0)
 }
 
-/// SHA-256 of a file's bytes, in hex.
+/// The environment variable that moves the table cache of runs (or turns it off with `off`).
+pub const CACHE_DIR_ENV: &str = "GMMTUNE_CACHE_DIR";
+
+/// The table cache of a run in `run_dir`: `$GMMTUNE_CACHE_DIR` when set (`off`: no cache), else
+/// `run_dir/cache`. Only data files of at least [`DEFAULT_MIN_FILE_BYTES`] are cached.
 ///
 /// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("a.txt");
-/// std::fs::write(&path, "abc").unwrap();
-/// assert_eq!(
-///     gmmtune::run::sha256_file(&path).unwrap(),
-///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-/// );
+/// use std::path::Path;
+/// std::env::remove_var(gmmtune::run::CACHE_DIR_ENV);
+/// let cache = gmmtune::run::table_cache(Path::new("reports/big")).unwrap();
+/// assert_eq!(cache.dir(), Path::new("reports/big/cache"));
 /// ```
-pub fn sha256_file(path: &Path) -> Result<String, DataError> {
-    let mut file = std::fs::File::open(path).map_err(|e| DataError::opening(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| DataError::opening(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+pub fn table_cache(run_dir: &Path) -> Option<TableCache> {
+    cache_for(run_dir, std::env::var_os(CACHE_DIR_ENV))
 }
 
-/// Loads, hashes, splits and standardises every dataset of `plan`, in parallel, and checks each
-/// against the config; the first error stops.
-pub fn load_datasets(config: &RunConfig, plan: &Plan) -> Result<Vec<LoadedDataset>, RunError> {
+/// The table cache of a run in `run_dir` when the environment variable holds `setting`.
+fn cache_for(run_dir: &Path, setting: Option<std::ffi::OsString>) -> Option<TableCache> {
+    match setting {
+        Some(value) if value == "off" => None,
+        Some(value) if !value.is_empty() => Some(TableCache::new(value)),
+        _ => Some(TableCache::new(run_dir.join("cache"))),
+    }
+}
+
+/// Loads (through `cache`), hashes, splits and standardises every dataset of `plan`, in
+/// parallel, and checks each against the config; the first error stops.
+pub fn load_datasets(
+    config: &RunConfig,
+    plan: &Plan,
+    cache: Option<&TableCache>,
+) -> Result<Vec<LoadedDataset>, RunError> {
     plan.datasets
         .par_iter()
         .enumerate()
@@ -87,9 +87,10 @@ pub fn load_datasets(config: &RunConfig, plan: &Plan) -> Result<Vec<LoadedDatase
                 dataset: planned.name.clone(),
                 source: Box::new(source),
             };
-            let table = read_table(&planned.path, &planned.read_options).map_err(to_err)?;
+            let loaded = load_table(&planned.path, &planned.read_options, cache).map_err(to_err)?;
+            let table = loaded.table;
             let stamp = DataStamp {
-                sha256: sha256_file(&planned.path).map_err(to_err)?,
+                sha256: loaded.sha256,
                 rows: table.n_rows(),
                 features: table.n_features(),
                 labelled: table.labels.is_some(),
@@ -114,7 +115,25 @@ pub fn load_datasets(config: &RunConfig, plan: &Plan) -> Result<Vec<LoadedDatase
                 stamp,
                 feature_names: table.feature_names.clone(),
                 by_seed,
+                cache: loaded.cache,
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_directory_follows_the_environment() {
+        let run_dir = Path::new("reports/x");
+        assert_eq!(cache_for(run_dir, Some("off".into())), None);
+        let shared = cache_for(run_dir, Some("/var/cache/gmmtune".into())).unwrap();
+        assert_eq!(shared.dir(), Path::new("/var/cache/gmmtune"));
+        for unset in [None, Some("".into())] {
+            let own = cache_for(run_dir, unset).unwrap();
+            assert_eq!(own.dir(), run_dir.join("cache"));
+        }
+    }
 }

@@ -13,9 +13,9 @@ use crate::model_file::ModelFile;
 use crate::report::summary::summarise;
 use crate::search::trial::{fit_and_measure, TrialSettings};
 
-use super::datasets::sha256_file;
 use super::manifest::{DatasetManifest, RunManifest};
 use super::RunError;
+use crate::data::sha256_file;
 
 /// Why a unit's selected model cannot be exported.
 #[derive(Debug, Error)]

@@ -34,7 +34,8 @@ use crate::search::driver::{
 };
 use crate::search::trial::{needs_cv, TrialSettings};
 
-pub use datasets::{load_datasets, sha256_file, split_seed, LoadedDataset};
+pub use crate::data::sha256_file;
+pub use datasets::{load_datasets, split_seed, table_cache, LoadedDataset, CACHE_DIR_ENV};
 pub use dir::{generations, open_run_dir, OpenedRun, GENERATIONS_DIR};
 pub use export::{
     export_selected, prepare_like, read_run_data, refit_trial, ExportError, Exported,
@@ -201,9 +202,9 @@ pub fn jobs(config: &RunConfig, options: &RunOptions) -> usize {
 /// Plans `config`, loads its datasets and opens its run directory.
 pub fn prepare_run(config: RunConfig, options: &RunOptions) -> Result<PreparedRun, RunError> {
     let plan = Plan::build(&config)?;
-    let datasets = load_datasets(&config, &plan)?;
-    let mut manifest = RunManifest::new(&config, &plan, &datasets);
     let run_dir = output_dir(&config, options);
+    let datasets = load_datasets(&config, &plan, table_cache(&run_dir).as_ref())?;
+    let mut manifest = RunManifest::new(&config, &plan, &datasets);
     let (dir, units) = match options.shard {
         Some(shard) => {
             shards::check_shard_target(&run_dir, &manifest, shard)?;
