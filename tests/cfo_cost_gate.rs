@@ -49,8 +49,8 @@ fn config(data: &Path, gate: &str, trials: usize) -> RunConfig {
     RunConfig::from_yaml_str(&yaml, "gate.yaml").unwrap()
 }
 
-/// The gate on, with no free work, so that it acts on a small test set.
-const GATE: &str = "{free_work: 0}";
+/// The gate on, with no free work and no row threshold, so that it acts on a small test set.
+const GATE: &str = "{free_work: 0, min_rows: 0}";
 
 fn options(dir: &Path, jobs: usize, resume: bool) -> RunOptions {
     RunOptions {
@@ -185,4 +185,26 @@ fn the_gate_spends_less_than_flamls_cfo_over_the_same_trials() {
         work[0],
         work[1]
     );
+}
+
+#[test]
+fn by_default_the_gate_leaves_small_data_on_flamls_path() {
+    // 600 rows are far below the default `min_rows`: `cost_frugal: true` (the default) runs
+    // exactly the trials of `cost_frugal: false`.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_dataset(tmp.path(), 600);
+    let mut paths = Vec::new();
+    for gate in ["true", "false"] {
+        let out = tmp.path().join(gate);
+        execute(
+            &config(&data, gate, 40),
+            &options(&out, 2, false),
+            &AtomicBool::new(false),
+            &Silent,
+        )
+        .unwrap();
+        paths.push(path_of(&out));
+    }
+    assert_eq!(paths[0].len(), 40);
+    assert_eq!(paths[0], paths[1]);
 }

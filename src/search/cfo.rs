@@ -120,8 +120,9 @@ pub struct CfoStatus {
 ///   directions, the proposals match a FLAML 2.7 CFO trace trial for trial (see the tests).
 ///
 /// * **Cost gate** (optional, [`Cfo::with_cost_gate`]; a `cfo` strategy in a config has it on
-///   unless `cost_frugal: false`): a local-search proposal whose predicted work exceeds
-///   `max(free_work, spend_ratio × work spent)` ([`CostGate`]) is not fitted. It is handled as
+///   unless `cost_frugal: false`; it stays open below `min_rows` fit rows): a local-search
+///   proposal whose predicted work exceeds both its incumbent's and
+///   `max(free_work, spend_ratio × work spent)` ([`CostGate`]) is shortened or not fitted. It is handled as
 ///   FLAML handles a configuration that violates its `config_constraints`: told at once to the
 ///   local search as the worst result (so the step shrinks and the search turns to cheaper
 ///   moves) and not cached, so the same configuration can be fitted later, once enough work
@@ -1229,9 +1230,13 @@ mod tests {
     fn below_free_work_the_gate_changes_nothing() {
         // 200 rows: every trial costs less than the default free work.
         let shape = WorkShape::new(120, 200, 4, 100);
+        let open_below_min_rows = CostFrugal {
+            min_rows: 0,
+            ..CostFrugal::default()
+        };
         for seed in 0..3 {
             let mut plain = cfo(seed);
-            let mut on = gated(seed, CostFrugal::default(), shape);
+            let mut on = gated(seed, open_below_min_rows, shape);
             let a = run_measured(&mut plain, 300);
             let b = run_measured(&mut on, 300);
             assert_eq!(a, b, "seed {seed}");
@@ -1239,6 +1244,35 @@ mod tests {
             assert!(on.status().work_spent.unwrap() > 0.0);
             assert_eq!(plain.status().work_spent, None);
         }
+        // Below `min_rows` fit rows (the default 10,000) the gate is open, even with no free
+        // work: the same path as FLAML's CFO.
+        let mid = WorkShape::new(6_000, 10_000, 20, 100);
+        let mut below = gated(
+            2,
+            CostFrugal {
+                free_work: 0.0,
+                ..CostFrugal::default()
+            },
+            mid,
+        );
+        assert_eq!(
+            run_measured(&mut below, 200),
+            run_measured(&mut cfo(2), 200)
+        );
+        assert_eq!(below.status().work_spent, None);
+        let mut above = gated(
+            2,
+            CostFrugal {
+                free_work: 0.0,
+                min_rows: 6_000,
+                ..CostFrugal::default()
+            },
+            mid,
+        );
+        assert_ne!(
+            run_measured(&mut above, 200),
+            run_measured(&mut cfo(2), 200)
+        );
         // Without a data shape the gate predicts nothing and admits everything.
         let mut blind = cfo(1)
             .with_cost_gate(CostFrugal {
@@ -1261,6 +1295,7 @@ mod tests {
                     spend_ratio,
                     free_work: 0.0,
                     shorten,
+                    min_rows: 0,
                 };
                 let mut s = gated(3, settings, shape);
                 let mut mirror = CostGate::new(settings);
@@ -1309,6 +1344,7 @@ mod tests {
                 seed,
                 CostFrugal {
                     free_work: 0.0,
+                    min_rows: 0,
                     ..CostFrugal::default()
                 },
                 shape,

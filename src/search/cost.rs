@@ -27,8 +27,9 @@
 //! **Gate.** [`CostGate`] admits a proposal when its predicted work is at most
 //! `max(free_work, spend_ratio × work spent)`, the work spent being the modelled work of every
 //! trial told so far (with its measured iterations). So no trial costs more than
-//! `spend_ratio` times everything before it, and a search on small data (where every trial is
-//! below `free_work`) is not affected at all.
+//! `spend_ratio` times everything before it (a move no dearer than its incumbent always
+//! passes). On data of fewer than `min_rows` fit rows the gate stays open, so a search on small
+//! data is FLAML's CFO exactly.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -223,6 +224,9 @@ impl IterationMemory {
 pub const DEFAULT_SPEND_RATIO: f64 = 1.0;
 /// Default of [`CostFrugal::free_work`]: about 10 ms of EM at the speeds gmmtune reaches.
 pub const DEFAULT_FREE_WORK: f64 = 3.0e7;
+/// Default of [`CostFrugal::min_rows`]: above every shipped set of the default benchmark list
+/// (the largest, mammography, fits about 6,600 rows), so the gate acts on big data only.
+pub const DEFAULT_MIN_ROWS: usize = 10_000;
 
 /// Settings of CFO's cost gate (`cost_frugal` in a `cfo` strategy).
 ///
@@ -276,6 +280,14 @@ pub struct CostFrugal {
     /// Whether a move that costs too much is first tried at 1/2, 1/4 and 1/8 of its length.
     #[serde(default = "default_shorten")]
     pub shorten: bool,
+    /// Fit rows below which the gate stays open: on smaller data every trial is cheap, and
+    /// CFO runs exactly as FLAML's.
+    #[serde(default = "default_min_rows")]
+    pub min_rows: usize,
+}
+
+fn default_min_rows() -> usize {
+    DEFAULT_MIN_ROWS
 }
 
 fn default_shorten() -> bool {
@@ -295,6 +307,7 @@ impl Default for CostFrugal {
             spend_ratio: DEFAULT_SPEND_RATIO,
             free_work: DEFAULT_FREE_WORK,
             shorten: true,
+            min_rows: DEFAULT_MIN_ROWS,
         }
     }
 }
@@ -340,7 +353,9 @@ impl<'de> Deserialize<'de> for CostFrugalSpec {
         impl<'de> Visitor<'de> for SpecVisitor {
             type Value = CostFrugalSpec;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("true, false or a map with `spend_ratio` and/or `free_work`")
+                f.write_str(
+                    "true, false or a map of `spend_ratio`, `free_work`, `shorten`, `min_rows`",
+                )
             }
             fn visit_bool<E: de::Error>(self, on: bool) -> Result<Self::Value, E> {
                 Ok(if on {
@@ -352,6 +367,7 @@ impl<'de> Deserialize<'de> for CostFrugalSpec {
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
                 CostFrugal::deserialize(de::value::MapAccessDeserializer::new(map))
                     .map(CostFrugalSpec::On)
+                    .map_err(|e| de::Error::custom(format!("strategy.cost_frugal: {e}")))
             }
         }
         deserializer.deserialize_any(SpecVisitor)
@@ -365,6 +381,9 @@ impl<'de> Deserialize<'de> for CostFrugalSpec {
 /// use gmmtune::search::{CostFrugal, CostGate, GmmConfig, WorkShape};
 /// use gmmtune::gmm::CovarianceType;
 /// let mut gate = CostGate::new(CostFrugal { free_work: 0.0, ..CostFrugal::default() });
+/// let mut small = gate.clone();
+/// small.set_shape(WorkShape::new(5_000, 8_000, 10, 100)); // below `min_rows`: open
+/// assert_eq!(small.predicted_work(&GmmConfig::default()), None);
 /// gate.set_shape(WorkShape::new(100_000, 160_000, 10, 100));
 /// let corner = GmmConfig { n_components: 1, covariance_type: CovarianceType::Spherical, ..GmmConfig::default() };
 /// let big = GmmConfig { n_components: 32, covariance_type: CovarianceType::Full, ..GmmConfig::default() };
@@ -381,7 +400,8 @@ pub struct CostGate {
 }
 
 impl CostGate {
-    /// A gate with `settings`; it admits everything until [`CostGate::set_shape`] is called.
+    /// A gate with `settings`; it admits everything until [`CostGate::set_shape`] gives it
+    /// data of at least `min_rows` fit rows.
     pub fn new(settings: CostFrugal) -> Self {
         CostGate {
             settings,
@@ -391,9 +411,10 @@ impl CostGate {
         }
     }
 
-    /// The shape of the data the search runs on.
+    /// The shape of the data the search runs on; below `min_rows` fit rows the gate stays
+    /// open (predicts nothing, admits everything).
     pub fn set_shape(&mut self, shape: WorkShape) {
-        self.shape = Some(shape);
+        self.shape = (shape.fit_rows >= self.settings.min_rows).then_some(shape);
     }
 
     /// Predicted work of `config` (`None` before the shape is known).
@@ -535,6 +556,7 @@ mod tests {
             spend_ratio: 1.0,
             free_work: 0.0,
             shorten: true,
+            min_rows: 0,
         };
         let mut gate = CostGate::new(settings);
         let corner = config(1, CovarianceType::Spherical, InitMethod::RandomFromData);
@@ -585,6 +607,7 @@ mod tests {
                 spend_ratio: 0.25,
                 free_work: 0.0,
                 shorten: false,
+                min_rows: 0,
             }),
         ] {
             let json = serde_json::to_string(&spec).unwrap();
@@ -594,6 +617,13 @@ mod tests {
                 "{json}"
             );
         }
+        let unknown = serde_norway::from_str::<CostFrugalSpec>("{ratio: 2}").unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .contains("strategy.cost_frugal: unknown field `ratio`"),
+            "{unknown}"
+        );
         assert!(serde_norway::from_str::<CostFrugalSpec>("3").is_err());
         assert!(serde_norway::from_str::<CostFrugalSpec>("off").is_err());
         for (bad, key) in [
