@@ -3,7 +3,7 @@
 scikit-learn's GaussianMixture, on the same rows, the same search space and the same time
 budget per dataset.
 
-    python3 bench/flaml/run.py [--budget 10] [--datasets a,b,c] [--quick]
+    python3 bench/flaml/run.py [--budget 10] [--small | --large | --datasets a,b,c] [--quick]
 
 For every dataset one stratified, seeded 60/20/20 split is made here and written (with a
 `split` column) to a temporary directory; both sides read exactly these rows. Features are
@@ -11,6 +11,10 @@ standardised with the mean and population std of the normal training rows, the G
 those rows only, the anomaly score is the negative log-likelihood and the objective is the
 validation ROC AUC. Each side searches one dataset at a time, one after the other, with two
 threads.
+
+Besides trial counts and the best validation AUC, it measures the time to quality: the seconds
+gmmtune's CFO needs to reach the best validation AUC FLAML's CFO reached in its budget, against
+the seconds FLAML needed for it (both from the trials' finishing times).
 
 Writes `bench/out/flaml.md` (the table) and `bench/out/flaml.json` (every figure).
 """
@@ -60,6 +64,8 @@ DEFAULT_DATASETS = [
     "thyroid", "waveform", "spambase", "optdigits", "satimage_2", "satellite", "landsat",
     "pendigits", "annthyroid", "mammography",
 ]
+# The shipped sets of 7,600 rows and more that the default list leaves out.
+LARGE_DATASETS = ["magic_gamma", "campaign", "smtp", "celeba", "skin", "http", "mnist"]
 QUICK_DATASETS = ["wbc", "glass"]
 QUICK_BUDGET = 3.0
 
@@ -73,6 +79,7 @@ LOW_COST = {"n_components": 1, "covariance_type": "spherical", "init": "random_f
 # Goals of the comparison.
 GOAL_MEDIAN_RATIO = 10.0
 GOAL_SHARE = 0.90
+GOAL_MEDIAN_TIME_SPEEDUP = 10.0
 AUC_SLACK = 1e-9
 
 
@@ -299,11 +306,11 @@ def summarise_trials(side: str, trials: list[dict], elapsed: float, budget: floa
 
 
 def gmmtune_config(name: str, csv_path: Path, budget: float, seed: int,
-                   concurrent_trials: int | None = None) -> str:
-    """The run config of one dataset (JSON is YAML)."""
+                   cfo_options: dict | None = None) -> str:
+    """The run config of one dataset (JSON is YAML); `cfo_options` are extra keys of the `cfo`
+    strategy (e.g. `concurrent_trials`, `cost_frugal`)."""
     strategy = {"kind": "cfo", "budget": {"time_s": budget}}
-    if concurrent_trials is not None:
-        strategy["concurrent_trials"] = concurrent_trials
+    strategy.update(cfo_options or {})
     config = {
         "name": f"flamlbench_{name}",
         "seed": seed,
@@ -322,6 +329,14 @@ def gmmtune_config(name: str, csv_path: Path, budget: float, seed: int,
     return json.dumps(config, indent=2) + "\n"
 
 
+def record_dataset(record: dict):
+    """The dataset of a journal or summary record (under `unit` since journal format 2)."""
+    unit = record.get("unit")
+    if isinstance(unit, dict):
+        return unit.get("dataset")
+    return record.get("dataset")
+
+
 def trial_metric(record: dict, key: str):
     """A metric of a journaled trial (flattened into the record, or under `metrics`)."""
     if key in record:
@@ -331,11 +346,11 @@ def trial_metric(record: dict, key: str):
 
 
 def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget: float,
-                seed: int, jobs: int, concurrent_trials: int | None = None
+                seed: int, jobs: int, cfo_options: dict | None = None
                 ) -> tuple[dict, list[dict]]:
     """Runs gmmtune's CFO on one dataset; its summary figures and its trials."""
     cfg = work / f"{data.name}.yaml"
-    cfg.write_text(gmmtune_config(data.name, csv_path, budget, seed, concurrent_trials))
+    cfg.write_text(gmmtune_config(data.name, csv_path, budget, seed, cfo_options))
     out_dir = work / f"gmmtune_{data.name}"
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -352,7 +367,7 @@ def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget
         )
     trials_path = out_dir / "trials.jsonl"
     records = [json.loads(line) for line in trials_path.read_text().splitlines() if line.strip()]
-    records = [r for r in records if r.get("dataset") == data.name]
+    records = [r for r in records if record_dataset(r) == data.name]
     trials = []
     for r in records:
         status = r.get("status", "ok")
@@ -369,7 +384,7 @@ def run_gmmtune(binary: Path, data: Prepared, csv_path: Path, work: Path, budget
     summary = json.loads((out_dir / "summary.json").read_text())
     rows = summary if isinstance(summary, list) else (
         summary.get("rows") or summary.get("summary") or summary.get("results") or [])
-    row = next((r for r in rows if r.get("dataset") == data.name), None)
+    row = next((r for r in rows if record_dataset(r) == data.name), None)
     if row is None:
         raise RuntimeError(f"{out_dir / 'summary.json'} has no row for dataset {data.name}")
     elapsed = float(row.get("elapsed_s") or max((t["elapsed_s"] for t in trials), default=0.0))
@@ -481,14 +496,95 @@ def equal_trials(g_trials: list[dict], flaml: dict | None) -> dict | None:
             "speedup": flaml["elapsed_s"] / seconds if seconds > 0 else None}
 
 
+def time_to_quality(g_trials: list[dict], flaml: dict | None) -> dict | None:
+    """The best validation AUC FLAML reached in its budget (the trial FLAML returns, the one
+    running at the deadline included), the seconds FLAML took to reach it (when its earliest
+    trial with that AUC finished) and the seconds gmmtune took to reach it or better (when its
+    first such trial finished; `None` if it never did)."""
+    if not flaml or flaml.get("best_val_auc") is None:
+        return None
+    target = flaml["best_val_auc"]
+    log = flaml.get("trial_log") or []
+    best = next((t for t in log if t["trial"] == flaml["selected_trial"]), None)
+    if best is None:
+        return None
+    reached = sorted((t for t in g_trials if t["status"] == "ok" and t["val_auc"] is not None
+                      and t["val_auc"] >= target - AUC_SLACK), key=lambda t: t["elapsed_s"])
+    first = reached[0] if reached else None
+    out = {
+        "target_val_auc": target,
+        "flaml_s": best["elapsed_s"],
+        "flaml_trial": best["trial"],
+        "gmmtune_s": first["elapsed_s"] if first else None,
+        "gmmtune_trial": first["trial"] if first else None,
+        "reached": first is not None,
+    }
+    out["speedup"] = (out["flaml_s"] / out["gmmtune_s"]
+                      if first is not None and out["gmmtune_s"] > 0 else None)
+    return out
+
+
+def median_counting_misses(values: list[float | None]) -> float | None:
+    """Median of speedups where `None` (gmmtune never reached FLAML's quality) counts as the
+    slowest of all: a lower bound of the true median."""
+    if not values:
+        return None
+    ordered = [0.0 if v is None else v for v in values]
+    return statistics.median(ordered)
+
+
 def ratio(g: dict | None, f: dict | None):
     if not g or not f or not f["trials"]:
         return None
     return g["trials"] / f["trials"]
 
 
+def time_table(results: list[dict]) -> list[str]:
+    """The time-to-quality table (one row per dataset)."""
+    lines = ["| dataset | rows | FLAML best val AUC | FLAML s to it (trial) | gmmtune s to it "
+             "(trial) | speedup | gmmtune best val AUC |", "|" + "---|" * 7]
+    for r in results:
+        q, g = r.get("time_to_quality"), r.get("gmmtune")
+        if q is None:
+            gm = "—"
+        elif q["reached"]:
+            gm = f"{q['gmmtune_s']:.3g} ({q['gmmtune_trial']})"
+        else:
+            gm = "not reached"
+        lines.append("| " + " | ".join([
+            r["dataset"], str(r["rows"]), fmt(q and q["target_val_auc"]),
+            f"{q['flaml_s']:.3g} ({q['flaml_trial']})" if q else "—", gm,
+            fmt(q and q["speedup"], 1), fmt(g and g["best_val_auc"]),
+        ]) + " |")
+    return lines
+
+
+def group_medians(results: list[dict]) -> dict:
+    """Median trial ratio and time-to-quality speedup over all, the default (small) and the
+    large datasets run."""
+    groups = {
+        "all": results,
+        "small": [r for r in results if r["dataset"] not in LARGE_DATASETS],
+        "large": [r for r in results if r["dataset"] in LARGE_DATASETS],
+    }
+    out = {}
+    for name, rows in groups.items():
+        ratios = [q for r in rows if (q := ratio(r.get("gmmtune"), r.get("flaml"))) is not None]
+        times = [r["time_to_quality"]["speedup"] for r in rows if r.get("time_to_quality")]
+        out[name] = {
+            "datasets": len(rows),
+            "median_trial_ratio": statistics.median(ratios) if ratios else None,
+            "datasets_timed": len(times),
+            "not_reached": sum(1 for t in times if t is None),
+            "median_time_speedup": median_counting_misses(times),
+            "at_10x_time": sum(1 for t in times if t is not None and t >= 10),
+        }
+    return out
+
+
 def build_report(results: list[dict], budget: float, command: str, env: dict,
-                 threads: tuple[int, int], concurrent_trials: int | None) -> tuple[str, dict]:
+                 threads: tuple[int, int], cfo_options: dict,
+                 flaml_from: str | None = None) -> tuple[str, dict]:
     header = ("| dataset | rows | feat | FLAML trials | gmmtune trials | ratio | "
               "FLAML failed | gmmtune failed | FLAML best val AUC | gmmtune best val AUC | "
               "FLAML test AUC | gmmtune test AUC | FLAML s | gmmtune s |")
@@ -562,6 +658,20 @@ def build_report(results: list[dict], budget: float, command: str, env: dict,
     goals["median_concurrency_gmmtune"] = median_of("gmmtune", "concurrency")
     goals["median_overshoot_s_flaml"] = median_of("flaml", "time_overshoot_s")
     goals["median_overshoot_s_gmmtune"] = median_of("gmmtune", "time_overshoot_s")
+    goals["groups"] = group_medians(results)
+    goals["median_time_speedup_goal"] = GOAL_MEDIAN_TIME_SPEEDUP
+    everything = goals["groups"]["all"]["median_time_speedup"]
+    goals["median_time_speedup_met"] = (everything is not None
+                                        and everything >= GOAL_MEDIAN_TIME_SPEEDUP)
+    group_lines = ["| datasets | count | median trial ratio | median speedup to FLAML's quality "
+                   "| at 10x or more | not reached |", "|" + "---|" * 6]
+    for name, label in (("small", "default list"), ("large", "large sets"), ("all", "all")):
+        g = goals["groups"][name]
+        if not g["datasets"]:
+            continue
+        group_lines.append(f"| {label} | {g['datasets']} | {fmt(g['median_trial_ratio'], 1)} | "
+                           f"{fmt(g['median_time_speedup'], 1)} | {g['at_10x_time']} | "
+                           f"{g['not_reached']} |")
     errors = [r for r in results if r.get("gmmtune_error") or r.get("flaml_error")]
     text = [
         "# gmmtune CFO vs FLAML CFO (scikit-learn GaussianMixture)",
@@ -569,8 +679,10 @@ def build_report(results: list[dict], budget: float, command: str, env: dict,
         f"Budget {budget:g} s per dataset and side, one dataset at a time; FLAML runs its "
         f"trials one after the other with {threads[0]} OpenMP/BLAS thread(s) for "
         f"scikit-learn, gmmtune (--jobs {threads[1]}) keeps CFO's "
-        f"{concurrent_trials or 'default 2'} concurrent trial(s) "
-        f"in flight, told in the order asked. Same rows (one stratified 60/20/20 split per dataset), same "
+        f"{cfo_options.get('concurrent_trials', 'default 2')} concurrent trial(s) "
+        f"in flight, told in the order asked"
+        + (f" (cfo options: `{json.dumps(cfo_options)}`)" if cfo_options else "")
+        + f". Same rows (one stratified 60/20/20 split per dataset), same "
         f"standardisation (normal training rows), same space and EM settings "
         f"(max_iter {FIT['max_iter']}, tol {FIT['tol']:g}, n_init {FIT['n_init']}); "
         f"objective: validation ROC AUC of the negative log-likelihood. Test AUC is the "
@@ -581,15 +693,31 @@ def build_report(results: list[dict], budget: float, command: str, env: dict,
         f"Environment: {env['platform']}, Python {env['python']}, FLAML {env['flaml']}, "
         f"scikit-learn {env['sklearn']}, gmmtune {env.get('gmmtune_commit', '?')}; "
         f"1-min load average {env['load_average_start'][0]:.1f} at start, "
-        f"{env['load_average_end'][0]:.1f} at end.",
+        f"{env['load_average_end'][0]:.1f} at end."
+        + (f" FLAML side read from `{flaml_from}` (not rerun)." if flaml_from else ""),
         "",
         *lines,
+        "",
+        "## Time to FLAML's quality",
+        "",
+        "FLAML s: when FLAML's trial with its best validation AUC finished (the trial running at "
+        "the deadline counts: FLAML returns it); gmmtune s: when gmmtune's first trial with that "
+        "validation AUC or more finished (its whole run, overshoot included); speedup = FLAML s / "
+        "gmmtune s. Medians count a set gmmtune never brought to FLAML's quality as the slowest.",
+        "",
+        *time_table(results),
+        "",
+        *group_lines,
         "",
         f"- Median trial ratio (gmmtune / FLAML): **{fmt(median_ratio, 2)}** "
         f"(goal ≥ {GOAL_MEDIAN_RATIO:g}: {'met' if goals['median_ratio_met'] else 'NOT met'})",
         f"- gmmtune best val AUC ≥ FLAML's (slack {AUC_SLACK:g}) on {wins}/{compared} datasets = "
         f"**{fmt(share and 100 * share, 1)} %** "
         f"(goal ≥ {100 * GOAL_SHARE:g} %: {'met' if goals['share_met'] else 'NOT met'})",
+        f"- Median speedup to FLAML's quality (all datasets): "
+        f"**{fmt(goals['groups']['all']['median_time_speedup'], 1)}** "
+        f"(goal ≥ {GOAL_MEDIAN_TIME_SPEEDUP:g}: "
+        f"{'met' if goals['median_time_speedup_met'] else 'NOT met'})",
         f"- Median same-config EM speedup of gmmtune over scikit-learn: "
         f"{fmt(goals['median_same_config_speedup'], 1)}",
         f"- Median speedup at equal trial counts (FLAML's budget / gmmtune's time to FLAML's "
@@ -628,7 +756,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=None,
                    help="seconds per dataset and side (default 10; 3 with --quick)")
     p.add_argument("--datasets", default=None,
-                   help="comma-separated registry names (default: 26 ADBench sets up to ~12k rows)")
+                   help="comma-separated registry names (default: the 26 ADBench sets up to "
+                        "~12k rows, then the 7 large ones)")
+    p.add_argument("--small", action="store_true",
+                   help="only the 26 sets up to ~12k rows")
+    p.add_argument("--large", action="store_true",
+                   help=f"only the large sets: {','.join(LARGE_DATASETS)}")
     p.add_argument("--quick", action="store_true",
                    help=f"smoke test: {','.join(QUICK_DATASETS)} with a {QUICK_BUDGET:g} s budget")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and of both searches")
@@ -638,6 +771,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=2, help="gmmtune --jobs (default 2)")
     p.add_argument("--concurrent-trials", type=int, default=None,
                    help="gmmtune CFO's concurrent_trials (default: gmmtune's own default)")
+    p.add_argument("--cfo", action="append", default=[], metavar="KEY=YAML",
+                   help="an extra key of gmmtune's cfo strategy, e.g. cost_frugal=false "
+                        "(repeatable)")
+    p.add_argument("--flaml-from", type=Path, default=None, metavar="FLAML_JSON",
+                   help="take the FLAML side from an earlier flaml.json (same seed and budget) "
+                        "instead of running it: for comparing gmmtune settings")
     p.add_argument("--sklearn-threads", type=int, default=2,
                    help="OpenMP / BLAS threads of scikit-learn (default 2)")
     p.add_argument("--engine-check", type=float, default=None,
@@ -661,10 +800,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--concurrent-trials must be at least 1")
     if args.engine_check is None:
         args.engine_check = min(args.budget / 2, 5.0)
+    if sum(map(bool, (args.datasets, args.small, args.large, args.quick))) > 1:
+        p.error("--datasets, --small, --large and --quick exclude each other")
     if args.datasets:
         args.names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    elif args.quick:
+        args.names = QUICK_DATASETS
+    elif args.small:
+        args.names = DEFAULT_DATASETS
+    elif args.large:
+        args.names = LARGE_DATASETS
     else:
-        args.names = QUICK_DATASETS if args.quick else DEFAULT_DATASETS
+        args.names = DEFAULT_DATASETS + LARGE_DATASETS
+    import yaml
+
+    args.cfo_options = {}
+    if args.concurrent_trials is not None:
+        args.cfo_options["concurrent_trials"] = args.concurrent_trials
+    for item in args.cfo:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            p.error(f"--cfo {item!r}: expected KEY=YAML, e.g. cost_frugal=false")
+        args.cfo_options[key.strip()] = yaml.safe_load(value)
+    if args.flaml_from and args.gmmtune_only:
+        p.error("--flaml-from and --gmmtune-only exclude each other")
     if not (args.budget > 0):
         p.error("--budget must be positive")
     if args.flaml_only and args.gmmtune_only:
@@ -705,6 +864,20 @@ def main(argv: list[str]) -> int:
     env["load_average_start"] = os.getloadavg()
     if int(_THREADS) != args.sklearn_threads:
         raise SystemExit("internal error: --sklearn-threads was not read before numpy loaded")
+    earlier_flaml = {}
+    if args.flaml_from:
+        earlier = json.loads(args.flaml_from.read_text())
+        if earlier.get("seed") != args.seed or earlier.get("budget_s") != args.budget:
+            print(f"{args.flaml_from} was run with seed {earlier.get('seed')} and budget "
+                  f"{earlier.get('budget_s')}; this run has seed {args.seed} and budget "
+                  f"{args.budget}", file=sys.stderr)
+            return 2
+        earlier_flaml = {d["dataset"]: d["flaml"] for d in earlier["datasets"] if d.get("flaml")}
+        absent = [n for n in args.names if n not in earlier_flaml]
+        if absent:
+            print(f"{args.flaml_from} has no FLAML results for {', '.join(absent)}",
+                  file=sys.stderr)
+            return 2
     work = Path(tempfile.mkdtemp(prefix="gmmtune-flamlbench-"))
     results = []
     t_all = time.perf_counter()
@@ -717,25 +890,29 @@ def main(argv: list[str]) -> int:
             csv_path = data.write_csv(work)
             row = {"dataset": name, "rows": data.n_rows, "features": data.n_features,
                    "anomalies": data.anomalies, "flaml": None, "gmmtune": None}
-            if not args.gmmtune_only:
+            if args.flaml_from:
+                row["flaml"] = earlier_flaml[name]
+            elif not args.gmmtune_only:
                 row["flaml"] = run_flaml(data, args.budget, args.seed)
             if use_gmmtune:
                 try:
                     row["gmmtune"], gm_trials = run_gmmtune(args.gmmtune, data, csv_path, work,
                                                             args.budget, args.seed, args.jobs,
-                                                            args.concurrent_trials)
+                                                            args.cfo_options)
                     row["equal_trials"] = equal_trials(gm_trials, row["flaml"])
+                    row["time_to_quality"] = time_to_quality(gm_trials, row["flaml"])
                     if args.engine_check > 0:
                         row["engine_check"] = engine_check(data, gm_trials, args.engine_check)
                 except (RuntimeError, OSError, ValueError, KeyError) as e:
                     row["gmmtune_error"] = str(e)
             results.append(row)
-            f, g = row["flaml"], row["gmmtune"]
+            f, g, ttq = row["flaml"], row["gmmtune"], row.get("time_to_quality")
             print(f"{name:>18} rows {data.n_rows:>6}  "
                   f"FLAML {fmt(f and f['trials']):>5} trials val {fmt(f and f['best_val_auc'])} "
                   f"test {fmt(f and f['selected_test_auc'])}  |  "
                   f"gmmtune {fmt(g and g['trials']):>6} trials val {fmt(g and g['best_val_auc'])} "
                   f"test {fmt(g and g['selected_test_auc'])}  ratio {fmt(ratio(g, f), 1)}"
+                  f"  to FLAML's quality {fmt(ttq and ttq['speedup'], 1)}x"
                   + ("  [gmmtune error]" if row.get("gmmtune_error") else ""), flush=True)
     finally:
         if args.keep:
@@ -746,11 +923,13 @@ def main(argv: list[str]) -> int:
     env["load_average_end"] = os.getloadavg()
 
     markdown, goals = build_report(results, args.budget, command, env,
-                                   (args.sklearn_threads, args.jobs), args.concurrent_trials)
+                                   (args.sklearn_threads, args.jobs), args.cfo_options,
+                                   str(args.flaml_from) if args.flaml_from else None)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "flaml.md").write_text(markdown)
     raw = {"command": command, "budget_s": args.budget, "seed": args.seed, "jobs": args.jobs,
-           "sklearn_threads": args.sklearn_threads,
+           "sklearn_threads": args.sklearn_threads, "cfo_options": args.cfo_options,
+           "flaml_from": str(args.flaml_from) if args.flaml_from else None,
            "environment": env, "total_wall_s": total, "goals": goals, "datasets": results}
     (args.out / "flaml.json").write_text(json.dumps(raw, indent=2) + "\n")
     print()

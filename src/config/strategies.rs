@@ -65,7 +65,13 @@ pub(super) fn parse_strategy_entry(
     // checked here against those the kind takes.
     let allowed: &[&str] = match kind.as_str() {
         "fixed" => &["kind", "configs"],
-        "cfo" => &["kind", "max_failure", "low_cost", "concurrent_trials"],
+        "cfo" => &[
+            "kind",
+            "max_failure",
+            "low_cost",
+            "concurrent_trials",
+            "cost_frugal",
+        ],
         "zeroshot" => &["kind", "portfolio", "k", "select", "choose", "neighbours"],
         _ => &["kind"],
     };

@@ -1,7 +1,8 @@
 //! CFO (cost-frugal optimisation), after FLAML's `CFO` searcher
 //! (`flaml/tune/searcher/blendsearch.py`): one [`Flow2`] local search started from the
 //! low-cost corner of the space, a cache of every configuration seen, and restarts from a
-//! disturbed start point when the local search converges.
+//! disturbed start point when the local search converges; optionally a cost gate
+//! ([`CostGate`]) that holds back proposals predicted to cost too much for the work spent.
 
 use std::collections::HashMap;
 
@@ -9,12 +10,16 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::cost::{CostFrugal, CostGate, WorkShape};
 use super::flow2::{Flow2, TrialId, STEPSIZE};
 use super::space::{Axis, GmmConfig, SearchError, SearchSpace};
 use super::strategy::{Concurrency, LowCostSpec, Strategy};
 /// Offset of the seed of the stream that draws dimensions without a low-cost value (FLAML
 /// seeds it with `seed + 19823`).
 const SAMPLE_SEED_OFFSET: u64 = 19823;
+
+/// Fractions of a move the cost gate tries, in order, when the whole move costs too much.
+const SHORTER_MOVES: [f64; 3] = [0.5, 0.25, 0.125];
 
 /// What the cache knows about a configuration (FLAML's `_result`, keyed by signature).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,6 +28,18 @@ enum Known {
     Pending,
     /// Evaluated.
     Done { objective: f64, cost: f64 },
+}
+
+/// What one call of FLAML's `suggest` gave.
+#[derive(Debug, Clone, PartialEq)]
+enum Suggestion {
+    /// A configuration to fit.
+    Config(GmmConfig),
+    /// Nothing (a duplicate, or a local search that ended): counts towards `max_failure`.
+    Dropped,
+    /// A local-search proposal the cost gate held back: told to the local search as the worst
+    /// result, not counted towards `max_failure`.
+    HeldBack,
 }
 
 /// Who proposed an outstanding trial.
@@ -66,6 +83,13 @@ pub struct CfoStatus {
     pub cost_used: f64,
     /// Whether the search has stopped (`max_failure` consecutive dropped proposals).
     pub exhausted: bool,
+    /// Local-search proposals the cost gate held back (0 without a gate).
+    pub held_back: usize,
+    /// Local-search proposals the cost gate shortened to an affordable move.
+    pub shortened: usize,
+    /// Modelled work of the trials told so far (`None` without a gate or before the data's
+    /// shape is known); see [`trial_work`](super::trial_work).
+    pub work_spent: Option<f64>,
 }
 
 /// FLAML's CFO over a [`SearchSpace`].
@@ -94,6 +118,19 @@ pub struct CfoStatus {
 ///   improvement path of `on_trial_complete` (step of the improving proposal times
 ///   `sqrt(K / oldK)`) only runs for cached results fed back to the thread. With the same
 ///   directions, the proposals match a FLAML 2.7 CFO trace trial for trial (see the tests).
+///
+/// * **Cost gate** (optional, [`Cfo::with_cost_gate`]; a `cfo` strategy in a config has it on
+///   unless `cost_frugal: false`; it stays open below `min_rows` fit rows): a local-search
+///   proposal whose predicted work exceeds both its incumbent's and
+///   `max(free_work, spend_ratio × work spent)` ([`CostGate`]) is shortened or not fitted. It is handled as
+///   FLAML handles a configuration that violates its `config_constraints`: told at once to the
+///   local search as the worst result (so the step shrinks and the search turns to cheaper
+///   moves) and not cached, so the same configuration can be fitted later, once enough work
+///   has been spent. Unlike FLAML's constraint violations, held-back proposals do not count
+///   towards `max_failure`. Start points are never held back (they lie in the box the local
+///   searches have explored, widened by 0.1). Predictions come from a work model and the EM
+///   iterations told ([`Strategy::tell_measured`]), never from measured seconds, so the path
+///   does not depend on timing and a resumed search retraces it.
 ///
 /// Integer ranges are inclusive: `{low: 1, high: 32, log: true}` is FLAML's
 /// `lograndint(1, 33)`. A failed trial (`objective` `None`, or NaN) is told to the thread as an
@@ -149,6 +186,10 @@ pub struct Cfo {
     exhausted: bool,
     /// Proposals the driver keeps in flight, told in the order asked.
     concurrent_trials: usize,
+    /// The cost gate, if on.
+    gate: Option<CostGate>,
+    held_back: usize,
+    shortened: usize,
     /// Directions handed to every local search instead of random ones (tests only).
     #[cfg(test)]
     scripted: Option<super::flow2::ScriptedDirections>,
@@ -259,6 +300,9 @@ impl Cfo {
             consecutive_failures: 0,
             exhausted: false,
             concurrent_trials: 1,
+            gate: None,
+            held_back: 0,
+            shortened: 0,
             #[cfg(test)]
             scripted: None,
             #[cfg(test)]
@@ -272,6 +316,16 @@ impl Cfo {
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrent_trials = n.max(1);
         self
+    }
+
+    /// Holds back local-search proposals predicted to cost more than the gate allows (see
+    /// [`CostGate`]); without a call, every proposal is fitted, as in FLAML. The gate predicts
+    /// nothing until [`Strategy::set_work_shape`] gives it the data's shape. Errors name the
+    /// setting out of range (`strategy.cost_frugal.spend_ratio`, `...free_work`).
+    pub fn with_cost_gate(mut self, settings: CostFrugal) -> Result<Self, SearchError> {
+        settings.check()?;
+        self.gate = Some(CostGate::new(settings));
+        Ok(self)
     }
 
     /// A snapshot of the search state.
@@ -292,6 +346,13 @@ impl Cfo {
             threads_converged: self.threads_converged,
             cost_used: self.cost_used,
             exhausted: self.exhausted,
+            held_back: self.held_back,
+            shortened: self.shortened,
+            work_spent: self
+                .gate
+                .as_ref()
+                .filter(|g| g.predicted_work(&self.base).is_some())
+                .map(CostGate::spent),
         }
     }
 
@@ -376,23 +437,25 @@ impl Cfo {
         self.next_trial
     }
 
-    /// One call of FLAML's `CFO.suggest`: a new configuration, or `None` for a dropped
-    /// proposal (duplicate, or a thread that just ended).
-    fn suggest_once(&mut self) -> Option<GmmConfig> {
+    /// One call of FLAML's `CFO.suggest`: a new configuration, a dropped proposal (duplicate,
+    /// or a thread that just ended) or one the cost gate held back.
+    fn suggest_once(&mut self) -> Suggestion {
         if self.thread.is_none() {
             self.init_used = false;
         }
         let trial = self.new_trial();
         if self.init_used {
-            let (thread_id, thread) = self.thread.as_mut()?;
+            let Some((thread_id, thread)) = self.thread.as_mut() else {
+                return Suggestion::Dropped;
+            };
             let thread_id = *thread_id;
-            let Some(config) = thread.suggest(trial) else {
+            let Some(mut config) = thread.suggest(trial) else {
                 if thread.converged() {
                     self.expand_admissible_region();
                     self.thread = None;
                     self.threads_converged += 1;
                 }
-                return None;
+                return Suggestion::Dropped;
             };
             let signature = config.signature();
             if let Some(known) = self.cache.get(&signature) {
@@ -400,23 +463,56 @@ impl Cfo {
                     thread.on_trial_complete(trial, Some(objective), cost);
                     self.clean();
                 }
-                return None;
+                return Suggestion::Dropped;
             }
+            if let Some(gate) = self
+                .gate
+                .as_ref()
+                .filter(|g| !g.admits_move(&config, &thread.best_config))
+            {
+                // A shorter move in the same direction, if one is affordable and new.
+                let tries = if gate.settings().shorten {
+                    &SHORTER_MOVES[..]
+                } else {
+                    &[]
+                };
+                let shorter = tries.iter().find_map(|&fraction| {
+                    let c = thread.shorten(trial, fraction)?;
+                    (c != thread.best_config
+                        && !self.cache.contains_key(&c.signature())
+                        && gate.admits_move(&c, &thread.best_config))
+                    .then_some(c)
+                });
+                match shorter {
+                    Some(c) => {
+                        config = c;
+                        self.shortened += 1;
+                    }
+                    None => {
+                        // As FLAML's config constraints: the worst result, at once, no fit.
+                        thread.on_trial_complete(trial, Some(f64::INFINITY), 0.0);
+                        self.held_back += 1;
+                        self.clean();
+                        return Suggestion::HeldBack;
+                    }
+                }
+            }
+            let signature = config.signature();
             self.update_admissible_region(&config);
             self.cache.insert(signature.clone(), Known::Pending);
             self.outstanding
                 .insert(signature, (trial, Proposer::Thread(thread_id)));
-            Some(config)
+            Suggestion::Config(config)
         } else {
             let config = self.complete_config();
             let signature = config.signature();
             if self.cache.contains_key(&signature) {
-                return None;
+                return Suggestion::Dropped;
             }
             self.cache.insert(signature.clone(), Known::Pending);
             self.init_used = true;
             self.outstanding.insert(signature, (trial, Proposer::Start));
-            Some(config)
+            Suggestion::Config(config)
         }
     }
 }
@@ -432,23 +528,47 @@ impl Strategy for Cfo {
 
     fn ask(&mut self) -> Option<GmmConfig> {
         while !self.exhausted {
-            if let Some(config) = self.suggest_once() {
-                self.consecutive_failures = 0;
-                return Some(config);
-            }
-            self.consecutive_failures += 1;
-            if self.consecutive_failures >= self.max_failure {
-                self.exhausted = true;
+            match self.suggest_once() {
+                Suggestion::Config(config) => {
+                    self.consecutive_failures = 0;
+                    return Some(config);
+                }
+                Suggestion::HeldBack => {}
+                Suggestion::Dropped => {
+                    self.consecutive_failures += 1;
+                    if self.consecutive_failures >= self.max_failure {
+                        self.exhausted = true;
+                    }
+                }
             }
         }
         None
     }
 
+    fn set_work_shape(&mut self, shape: WorkShape) {
+        if let Some(gate) = &mut self.gate {
+            gate.set_shape(shape);
+        }
+    }
+
     fn tell(&mut self, config: &GmmConfig, objective: Option<f64>, cost: f64) {
+        self.tell_measured(config, objective, cost, None);
+    }
+
+    fn tell_measured(
+        &mut self,
+        config: &GmmConfig,
+        objective: Option<f64>,
+        cost: f64,
+        n_iter: Option<usize>,
+    ) {
         let signature = config.signature();
         let Some((trial, proposer)) = self.outstanding.remove(&signature) else {
             return; // not proposed by this search, or already told
         };
+        if let Some(gate) = &mut self.gate {
+            gate.record(config, n_iter);
+        }
         let objective = objective.filter(|o| !o.is_nan());
         if let Proposer::Thread(id) = proposer {
             if let Some((current, thread)) = self.thread.as_mut() {
@@ -497,7 +617,7 @@ impl Strategy for Cfo {
 mod tests {
     use super::*;
     use crate::gmm::{CovarianceType, InitMethod};
-    use crate::search::{RandomSearch, SearchSpaceSpec};
+    use crate::search::{CostFrugal, CostGate, RandomSearch, SearchSpaceSpec, WorkShape};
     use std::collections::HashSet;
 
     /// A smooth bowl over log2 n_components × log10 reg_covar with categorical preferences;
@@ -1079,6 +1199,168 @@ mod tests {
         assert_eq!(s.concurrency(), Concurrency::InOrder(2));
         let trace = run_in_flight(&mut s, &bowl, FLAML_SLIDING_TRACE.len(), 2, Told::Oldest);
         assert_trace(&trace, FLAML_SLIDING_TRACE);
+    }
+
+    /// EM iterations the gate tests report for `c` (deterministic, growing with K).
+    fn iterations(c: &GmmConfig) -> usize {
+        3 + 2 * c.n_components.min(30)
+    }
+
+    /// Runs `s` one trial at a time for `n` trials on the bowl, telling `iterations`; the trace
+    /// and, per trial, whether a start point proposed it.
+    fn run_measured(s: &mut Cfo, n: usize) -> Vec<(GmmConfig, bool)> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let Some(c) = s.ask() else { break };
+            let from_start =
+                s.outstanding.get(&c.signature()).map(|(_, p)| *p) == Some(Proposer::Start);
+            s.tell_measured(&c, Some(bowl(&c)), 0.01, Some(iterations(&c)));
+            out.push((c, from_start));
+        }
+        out
+    }
+
+    fn gated(seed: u64, settings: CostFrugal, shape: WorkShape) -> Cfo {
+        let mut s = cfo(seed).with_cost_gate(settings).unwrap();
+        s.set_work_shape(shape);
+        s
+    }
+
+    #[test]
+    fn below_free_work_the_gate_changes_nothing() {
+        // 200 rows: every trial costs less than the default free work.
+        let shape = WorkShape::new(120, 200, 4, 100);
+        let open_below_min_rows = CostFrugal {
+            min_rows: 0,
+            ..CostFrugal::default()
+        };
+        for seed in 0..3 {
+            let mut plain = cfo(seed);
+            let mut on = gated(seed, open_below_min_rows, shape);
+            let a = run_measured(&mut plain, 300);
+            let b = run_measured(&mut on, 300);
+            assert_eq!(a, b, "seed {seed}");
+            assert_eq!(on.status().held_back + on.status().shortened, 0);
+            assert!(on.status().work_spent.unwrap() > 0.0);
+            assert_eq!(plain.status().work_spent, None);
+        }
+        // Below `min_rows` fit rows (the default 10,000) the gate is open, even with no free
+        // work: the same path as FLAML's CFO.
+        let mid = WorkShape::new(6_000, 10_000, 20, 100);
+        let mut below = gated(
+            2,
+            CostFrugal {
+                free_work: 0.0,
+                ..CostFrugal::default()
+            },
+            mid,
+        );
+        assert_eq!(
+            run_measured(&mut below, 200),
+            run_measured(&mut cfo(2), 200)
+        );
+        assert_eq!(below.status().work_spent, None);
+        let mut above = gated(
+            2,
+            CostFrugal {
+                free_work: 0.0,
+                min_rows: 6_000,
+                ..CostFrugal::default()
+            },
+            mid,
+        );
+        assert_ne!(
+            run_measured(&mut above, 200),
+            run_measured(&mut cfo(2), 200)
+        );
+        // Without a data shape the gate predicts nothing and admits everything.
+        let mut blind = cfo(1)
+            .with_cost_gate(CostFrugal {
+                free_work: 0.0,
+                ..CostFrugal::default()
+            })
+            .unwrap();
+        assert_eq!(
+            run_measured(&mut blind, 100),
+            run_measured(&mut cfo(1), 100)
+        );
+    }
+
+    #[test]
+    fn the_gate_fits_no_local_move_dearer_than_the_work_spent() {
+        let shape = WorkShape::new(100_000, 160_000, 20, 100);
+        for shorten in [true, false] {
+            for spend_ratio in [0.5, 1.0] {
+                let settings = CostFrugal {
+                    spend_ratio,
+                    free_work: 0.0,
+                    shorten,
+                    min_rows: 0,
+                };
+                let mut s = gated(3, settings, shape);
+                let mut mirror = CostGate::new(settings);
+                mirror.set_shape(shape);
+                let trace = run_measured(&mut s, 300);
+                assert_eq!(trace.len(), 300);
+                for (i, (c, from_start)) in trace.iter().enumerate() {
+                    if !from_start {
+                        // Within the allowance, or no dearer than a configuration fitted
+                        // before (the incumbent it moved from is one).
+                        let work = mirror.predicted_work(c).unwrap();
+                        let dearest_before = trace[..i]
+                            .iter()
+                            .map(|(p, _)| mirror.predicted_work(p).unwrap())
+                            .fold(0.0, f64::max);
+                        assert!(
+                            work <= mirror.allowance().max(dearest_before),
+                            "trial {i} ({c}): {work} > {}",
+                            mirror.allowance()
+                        );
+                    }
+                    mirror.record(c, Some(iterations(c)));
+                }
+                let status = s.status();
+                assert!(status.held_back + status.shortened > 0, "{status:?}");
+                assert_eq!(status.shortened > 0, shorten, "{status:?}");
+                assert!(shorten || status.held_back > 0, "{status:?}");
+                assert_eq!(status.work_spent, Some(mirror.spent()));
+                assert!(!status.exhausted);
+                let signatures: HashSet<String> =
+                    trace.iter().map(|(c, _)| c.signature()).collect();
+                assert_eq!(signatures.len(), trace.len(), "no configuration twice");
+                // Same seed, same results: the same path.
+                let again = run_measured(&mut gated(3, settings, shape), 300);
+                assert_eq!(again, trace);
+            }
+        }
+    }
+
+    #[test]
+    fn a_gated_search_still_reaches_the_optimum_region() {
+        let shape = WorkShape::new(100_000, 160_000, 20, 100);
+        let mut near = 0;
+        for seed in 0..20 {
+            let mut s = gated(
+                seed,
+                CostFrugal {
+                    free_work: 0.0,
+                    min_rows: 0,
+                    ..CostFrugal::default()
+                },
+                shape,
+            );
+            let trace: Vec<GmmConfig> = run_measured(&mut s, 400)
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            if best(&trace, &bowl) < 0.3 {
+                near += 1;
+            }
+        }
+        assert!(
+            near >= 15,
+            "only {near} of 20 gated runs got within 0.3 of the optimum"
+        );
     }
 
     /// FLAML 2.7's CFO run to exhaustion (`max_failure` 300) on a 64-point space, with FLOW2's

@@ -35,6 +35,7 @@ use crate::journal::{
     UnitKey, UnitRecord, JOURNAL_FORMAT,
 };
 
+use super::cost::WorkShape;
 use super::seed::{derive_seed, stable_hash};
 use super::trial::{run_trial, TrialSettings};
 use super::{
@@ -360,6 +361,7 @@ impl<'a> UnitRun<'a> {
                     source,
                 },
             )?;
+        strategy.set_work_shape(WorkShape::of(task.data, &task.settings));
         let concurrency = strategy.concurrency();
         let replayed = match concurrency {
             Concurrency::Independent => replay_independent(strategy.as_mut(), &replay, task),
@@ -742,7 +744,8 @@ fn tell_result(
     record: &TrialRecord,
 ) -> Option<f64> {
     let value = objective.to_minimise(record.objective_value);
-    strategy.tell(config, value, record.fit_seconds);
+    let n_iter = record.metrics.as_ref().map(|m| m.n_iter);
+    strategy.tell_measured(config, value, record.fit_seconds, n_iter);
     value
 }
 

@@ -54,6 +54,8 @@ pub(crate) struct Flow2 {
     num_proposedby_incumbent: usize,
     proposed_by: HashMap<TrialId, Vec<f64>>,
     configs: HashMap<TrialId, (GmmConfig, f64)>,
+    /// The normalised point of the latest proposal and its id (for [`Flow2::shorten`]).
+    last_point: Option<(TrialId, Vec<f64>)>,
     k: usize,
     old_k: usize,
     iter_best_config: usize,
@@ -102,6 +104,7 @@ impl Flow2 {
             num_proposedby_incumbent: 0,
             proposed_by: HashMap::new(),
             configs: HashMap::new(),
+            last_point: None,
             k: 0,
             old_k: 0,
             iter_best_config: 1,
@@ -200,6 +203,7 @@ impl Flow2 {
             *x = x.clamp(0.0, 1.0);
         }
         let config = self.denormalize(&point);
+        self.last_point = Some((trial, point.clone()));
         self.proposed_by.insert(trial, self.incumbent.clone());
         self.configs.insert(trial, (config.clone(), self.step));
         self.num_proposedby_incumbent += 1;
@@ -235,6 +239,27 @@ impl Flow2 {
             // The move rounded onto the incumbent: drift the normalised incumbent to escape
             // the plateau.
             self.incumbent = point;
+        }
+        Some(config)
+    }
+
+    /// Moves the latest proposal, `trial`, only `fraction` of the way from the incumbent it was
+    /// proposed from (same direction), and records the result as that proposal; `None` when
+    /// `trial` is not the latest proposal. Not part of FLAML: the cost gate's shorter moves.
+    pub(crate) fn shorten(&mut self, trial: TrialId, fraction: f64) -> Option<GmmConfig> {
+        let (last, point) = self.last_point.as_ref()?;
+        if *last != trial {
+            return None;
+        }
+        let from = self.proposed_by.get(&trial)?;
+        let shortened: Vec<f64> = from
+            .iter()
+            .zip(point)
+            .map(|(a, b)| (a + fraction * (b - a)).clamp(0.0, 1.0))
+            .collect();
+        let config = self.denormalize(&shortened);
+        if let Some(entry) = self.configs.get_mut(&trial) {
+            entry.0 = config.clone();
         }
         Some(config)
     }

@@ -4,6 +4,7 @@
 
 mod budget;
 mod cfo;
+mod cost;
 pub mod driver;
 mod flow2;
 mod grid;
@@ -17,6 +18,10 @@ mod zeroshot;
 pub use crate::eval::Objective;
 pub use budget::Budget;
 pub use cfo::{Cfo, CfoStatus};
+pub use cost::{
+    trial_work, CostFrugal, CostFrugalSpec, CostGate, IterationMemory, WorkShape,
+    DEFAULT_FREE_WORK, DEFAULT_SPEND_RATIO,
+};
 pub use grid::GridSearch;
 pub use random::RandomSearch;
 pub use space::{

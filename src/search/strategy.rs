@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cfo::Cfo;
+use super::cost::{CostFrugalSpec, WorkShape};
 use super::grid::GridSearch;
 use super::random::RandomSearch;
 use super::space::{GmmConfig, SearchError, SearchSpace};
@@ -35,6 +36,20 @@ pub trait Strategy: Send {
     fn concurrency(&self) -> Concurrency {
         Concurrency::Independent
     }
+    /// As [`Strategy::tell`], with the EM iterations the fit took (`None`: failed); the driver
+    /// tells results this way. Strategies that do not predict costs ignore `n_iter`.
+    fn tell_measured(
+        &mut self,
+        config: &GmmConfig,
+        objective: Option<f64>,
+        cost: f64,
+        _n_iter: Option<usize>,
+    ) {
+        self.tell(config, objective, cost);
+    }
+    /// The shape of the data the unit searches, given by the driver before the first `ask`
+    /// (CFO's cost gate predicts trial costs from it); ignored by default.
+    fn set_work_shape(&mut self, _shape: WorkShape) {}
 }
 
 /// How many trials of one strategy the driver may run at once, and how.
@@ -125,6 +140,9 @@ pub enum StrategySpec {
         /// Proposals in flight at once (FLAML's `n_concurrent_trials`), told in the order asked.
         #[serde(default = "default_concurrent_trials")]
         concurrent_trials: usize,
+        /// The cost gate (on by default; `false` fits every proposal, as FLAML's CFO).
+        #[serde(default)]
+        cost_frugal: CostFrugalSpec,
     },
     /// A mined portfolio applied to the unit's data without search (see
     /// [`crate::search::Zeroshot`]).
@@ -164,6 +182,8 @@ enum StrategySpecRepr {
         low_cost: LowCostSpec,
         #[serde(default = "default_concurrent_trials")]
         concurrent_trials: usize,
+        #[serde(default)]
+        cost_frugal: CostFrugalSpec,
     },
     Zeroshot {
         #[serde(default)]
@@ -189,10 +209,12 @@ impl From<StrategySpecRepr> for StrategySpec {
                 max_failure,
                 low_cost,
                 concurrent_trials,
+                cost_frugal,
             } => StrategySpec::Cfo {
                 max_failure,
                 low_cost,
                 concurrent_trials,
+                cost_frugal,
             },
             StrategySpecRepr::Zeroshot {
                 portfolio,
@@ -346,7 +368,8 @@ pub fn check_strategy(spec: &StrategySpec, space: &SearchSpace) -> Result<(), Se
 /// Errors name the key: a grid over a range without `grid: N` (`space.reg_covar.grid`), an
 /// empty fixed list (`strategy.configs`), a low-cost value outside the space
 /// (`strategy.low_cost.n_components`), `max_failure: 0` (`strategy.max_failure`),
-/// `concurrent_trials` 0 or above [`MAX_CONCURRENT_TRIALS`] (`strategy.concurrent_trials`).
+/// `concurrent_trials` 0 or above [`MAX_CONCURRENT_TRIALS`] (`strategy.concurrent_trials`), a
+/// cost gate setting out of range (`strategy.cost_frugal.spend_ratio`).
 pub fn build_strategy(
     spec: &StrategySpec,
     space: &SearchSpace,
@@ -379,6 +402,7 @@ pub fn build_strategy(
             max_failure,
             low_cost,
             concurrent_trials,
+            cost_frugal,
         } => {
             if *concurrent_trials == 0 {
                 return Err(strategy_error(
@@ -394,9 +418,12 @@ pub fn build_strategy(
                     ),
                 ));
             }
-            Box::new(
-                Cfo::new(space, low_cost, *max_failure, seed)?.with_concurrency(*concurrent_trials),
-            )
+            let cfo =
+                Cfo::new(space, low_cost, *max_failure, seed)?.with_concurrency(*concurrent_trials);
+            Box::new(match cost_frugal.settings() {
+                Some(settings) => cfo.with_cost_gate(settings)?,
+                None => cfo,
+            })
         }
     })
 }
@@ -458,13 +485,23 @@ mod tests {
                 max_failure: 100,
                 low_cost: LowCostSpec::default(),
                 concurrent_trials: DEFAULT_CONCURRENT_TRIALS,
+                cost_frugal: CostFrugalSpec::default(),
             }
         );
+        let flaml: StrategySpec =
+            serde_norway::from_str("kind: cfo\ncost_frugal: false\n").unwrap();
+        assert!(matches!(
+            flaml,
+            StrategySpec::Cfo {
+                cost_frugal: CostFrugalSpec::Off,
+                ..
+            }
+        ));
         assert_eq!(
             serde_norway::from_str::<StrategySpec>("kind: random\n").unwrap(),
             StrategySpec::Random
         );
-        for spec in [StrategySpec::Grid, cfo.clone()] {
+        for spec in [StrategySpec::Grid, cfo.clone(), flaml] {
             let json = serde_json::to_string(&spec).unwrap();
             assert_eq!(
                 serde_json::from_str::<StrategySpec>(&json).unwrap(),
@@ -480,6 +517,8 @@ mod tests {
             "kind: annealing\n",
             "kind: grid\nseed: 3\n",
             "kind: random\nmax_failure: 3\n",
+            "kind: cfo\ncost_frugal: {ratio: 2}\n",
+            "kind: cfo\ncost_frugal: sometimes\n",
         ] {
             assert!(
                 serde_norway::from_str::<StrategySpec>(bad).is_err(),
@@ -550,12 +589,23 @@ mod tests {
                 ..Default::default()
             },
             concurrent_trials,
+            cost_frugal: CostFrugalSpec::default(),
+        };
+        let gate = |spend_ratio| StrategySpec::Cfo {
+            max_failure: 10,
+            low_cost: LowCostSpec::default(),
+            concurrent_trials: 2,
+            cost_frugal: CostFrugalSpec::On(crate::search::CostFrugal {
+                spend_ratio,
+                ..Default::default()
+            }),
         };
         for (spec, key) in [
             (cfo(0, None, 1), "strategy.max_failure"),
             (cfo(10, None, 0), "strategy.concurrent_trials"),
             (cfo(10, None, usize::MAX), "strategy.concurrent_trials"),
             (cfo(10, Some(64), 2), "strategy.low_cost.n_components"),
+            (gate(-1.0), "strategy.cost_frugal.spend_ratio"),
         ] {
             assert_eq!(build_strategy(&spec, &space, 0).err().unwrap().key(), key);
         }
