@@ -27,12 +27,14 @@ mod cost;
 mod error;
 mod objective;
 mod profile;
+mod quantile;
 mod ranking;
 mod threshold;
 
 pub use cost::{CostCounts, CostModel};
 pub use error::EvalError;
 pub use objective::Objective;
+pub use quantile::quantile;
 pub use ranking::{average_precision, roc_auc};
 pub use threshold::{linspace, ThresholdChoice, ThresholdSearch};
 

@@ -44,18 +44,8 @@ pub fn sample_sd(values: &[f64]) -> Option<f64> {
 /// assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 1.0), Some(4.0));
 /// ```
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (i, f) = (pos.floor() as usize, pos - pos.floor());
-    Some(if i + 1 < v.len() {
-        v[i] + (v[i + 1] - v[i]) * f
-    } else {
-        v[i]
-    })
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    crate::eval::quantile(&finite, q.clamp(0.0, 1.0))
 }
 
 /// Ranks of `values`, 1 for the best (the highest when `higher_is_better`), equal values

@@ -24,18 +24,7 @@ pub struct TestResult {
     pub p_value: f64,
 }
 
-/// The `q`-quantile of `values` with linear interpolation between order statistics (numpy's
-/// default); `None` for no values or `q` outside `[0, 1]`.
-pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    if values.is_empty() || !(0.0..=1.0).contains(&q) {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let position = q * (sorted.len() - 1) as f64;
-    let (low, high) = (position.floor() as usize, position.ceil() as usize);
-    Some(sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64))
-}
+pub use crate::eval::quantile;
 
 /// Ranks of `values` from 1, ties getting the mean of the ranks they span (scipy's
 /// `rankdata(method="average")`), and the sizes of the groups of ties.
