@@ -542,7 +542,7 @@ fn cases() -> Vec<Case> {
             id: "J07",
             input: "two objectives within one unit",
             fails: true,
-            expect: &["within one unit, objectives differ (bic and val_auc)"],
+            expect: &["within one unit, objectives differ (val_auc and bic)"],
             run: |d| {
                 finished_run(d);
                 // Trial 1's record, wherever the parallel grid wrote it.
