@@ -12,14 +12,14 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
     let table = read_table(&args.data.data, &super::score::read_options(&args.data))?;
     let params = GmmParams::new(args.n_components)
         .covariance_type(args.covariance_type)
-        .reg_covar(args.reg_covar)
-        .init(args.init)
-        .n_init(args.n_init)
-        .max_iter(args.max_iter)
-        .tol(args.tol)
-        .seed(args.seed)
+        .reg_covar(args.em.reg_covar)
+        .init(args.em.init)
+        .n_init(args.em.n_init)
+        .max_iter(args.em.max_iter)
+        .tol(args.em.tol)
+        .seed(args.em.seed)
         .check()?;
-    let (rows, standardization) = if args.standardize {
+    let (rows, standardization) = if args.em.standardize {
         let standardizer = Standardizer::fit(table.features.view());
         (
             standardizer.transform(table.features.view())?,
@@ -29,10 +29,10 @@ pub fn fit(args: FitArgs) -> anyhow::Result<ExitCode> {
         (table.features.clone(), None)
     };
     let model = params.fit(rows.view())?;
-    if !model.converged() && args.max_iter > 0 {
+    if !model.converged() && args.em.max_iter > 0 {
         eprintln!(
             "warning: EM did not converge in {} iterations (lower bound {:.6}); raise --max-iter or --tol",
-            args.max_iter,
+            args.em.max_iter,
             model.lower_bound()
         );
     }

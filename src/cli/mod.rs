@@ -202,6 +202,32 @@ struct DataArgs {
     exclude: Vec<String>,
 }
 
+/// The EM settings `fit` and `select` share (scikit-learn's defaults).
+#[derive(Debug, Args)]
+struct EmArgs {
+    /// Non-negative regularisation added to the covariance diagonals.
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    reg_covar: f64,
+    /// kmeans, k-means++, random or random_from_data.
+    #[arg(long, default_value = "kmeans", value_parser = parse_init)]
+    init: InitMethod,
+    /// Initialisations per fit; the best lower bound wins.
+    #[arg(long, default_value_t = 1)]
+    n_init: usize,
+    /// Maximum EM iterations.
+    #[arg(long, default_value_t = 100)]
+    max_iter: usize,
+    /// Convergence threshold on the mean log-likelihood.
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    tol: f64,
+    /// Seed of the initialisation (of every fit).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Standardise the features (mean 0, scale 1) and store the transform in the model.
+    #[arg(long)]
+    standardize: bool,
+}
+
 #[derive(Debug, Args)]
 struct FitArgs {
     #[command(flatten)]
@@ -215,27 +241,8 @@ struct FitArgs {
     /// full, tied, diag or spherical.
     #[arg(long, default_value = "full", value_parser = parse_covariance)]
     covariance_type: CovarianceType,
-    /// Non-negative regularisation added to the covariance diagonals.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
-    reg_covar: f64,
-    /// kmeans, k-means++, random or random_from_data.
-    #[arg(long, default_value = "kmeans", value_parser = parse_init)]
-    init: InitMethod,
-    /// Initialisations; the best lower bound wins.
-    #[arg(long, default_value_t = 1)]
-    n_init: usize,
-    /// Maximum EM iterations.
-    #[arg(long, default_value_t = 100)]
-    max_iter: usize,
-    /// Convergence threshold on the mean log-likelihood.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    tol: f64,
-    /// Seed of the initialisation.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Standardise the features (mean 0, scale 1) and store the transform in the model.
-    #[arg(long)]
-    standardize: bool,
+    #[command(flatten)]
+    em: EmArgs,
 }
 
 #[derive(Debug, Args)]
@@ -312,27 +319,8 @@ struct SelectArgs {
     /// Folds of the held-out log-likelihood.
     #[arg(long, default_value_t = 5)]
     cv_folds: usize,
-    /// Non-negative regularisation added to the covariance diagonals.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
-    reg_covar: f64,
-    /// kmeans, k-means++, random or random_from_data.
-    #[arg(long, default_value = "kmeans", value_parser = parse_init)]
-    init: InitMethod,
-    /// Initialisations per fit; the best lower bound wins.
-    #[arg(long, default_value_t = 1)]
-    n_init: usize,
-    /// Maximum EM iterations.
-    #[arg(long, default_value_t = 100)]
-    max_iter: usize,
-    /// Convergence threshold on the mean log-likelihood.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    tol: f64,
-    /// Seed of every fit.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Standardise the features first (stored in the saved model).
-    #[arg(long)]
-    standardize: bool,
+    #[command(flatten)]
+    em: EmArgs,
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {

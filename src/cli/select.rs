@@ -46,6 +46,7 @@ pub fn select(args: SelectArgs) -> anyhow::Result<ExitCode> {
     let sizes = parse_sizes(&args.n_components)?;
     let table = read_table(&args.data.data, &super::score::read_options(&args.data))?;
     let standardization = args
+        .em
         .standardize
         .then(|| Standardizer::fit(table.features.view()));
     let rows = match &standardization {
@@ -55,14 +56,14 @@ pub fn select(args: SelectArgs) -> anyhow::Result<ExitCode> {
     let settings = SelectSettings {
         n_components: sizes,
         covariance_types: args.covariance_type.clone(),
-        reg_covar: args.reg_covar,
-        init: args.init,
+        reg_covar: args.em.reg_covar,
+        init: args.em.init,
         fit: FitSettings {
-            max_iter: args.max_iter,
-            tol: args.tol,
-            n_init: args.n_init,
+            max_iter: args.em.max_iter,
+            tol: args.em.tol,
+            n_init: args.em.n_init,
         },
-        seed: args.seed,
+        seed: args.em.seed,
         cv_folds: args.cv_folds,
     };
     let selection = select_models(rows.view(), &table.feature_names, &settings)
