@@ -1,11 +1,10 @@
 //! Covariance ellipses: the geometry of a 2×2 covariance and a layer that draws one ellipse
 //! per component at several multiples of its standard deviation.
 
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{draw_clipped_path, Chart, Extent, LegendEntry, Swatch};
 use super::theme;
 use super::PlotError;
 
@@ -200,17 +199,7 @@ impl Ellipses {
         for (style, s, points) in self.outlines() {
             let (width, dashed) = Self::line_style(s);
             let line = ShapeStyle::from(&theme::category_color(style)).stroke_width(width);
-            for run in clip_to_chart(chart, x, y, &points) {
-                if dashed {
-                    chart
-                        .draw_series(std::iter::once(DashedPathElement::new(run, 7, 5, line)))
-                        .map_err(draw_error)?;
-                } else {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(run, line)))
-                        .map_err(draw_error)?;
-                }
-            }
+            draw_clipped_path(chart, x, y, &points, line, dashed.then_some((7, 5)))?;
         }
         Ok(())
     }

@@ -474,6 +474,31 @@ pub(crate) fn clip_to_chart(
     runs
 }
 
+/// Draws `points` as a polyline clipped to the chart (see [`clip_to_chart`]), solid, or dashed
+/// when `dash` gives the dash and gap lengths in pixels.
+pub(crate) fn draw_clipped_path(
+    chart: &mut Chart<'_, '_>,
+    x: &Axis,
+    y: &Axis,
+    points: &[(f64, f64)],
+    style: ShapeStyle,
+    dash: Option<(u32, u32)>,
+) -> Result<(), PlotError> {
+    for run in clip_to_chart(chart, x, y, points) {
+        match dash {
+            Some((size, spacing)) => chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    run, size, spacing, style,
+                )))
+                .map_err(draw_error)?,
+            None => chart
+                .draw_series(std::iter::once(PathElement::new(run, style)))
+                .map_err(draw_error)?,
+        };
+    }
+    Ok(())
+}
+
 /// Turns a plotters error into a [`PlotError::Draw`].
 pub(crate) fn draw_error<E: std::fmt::Display>(error: E) -> PlotError {
     PlotError::Draw(error.to_string())

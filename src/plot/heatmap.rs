@@ -3,11 +3,10 @@
 
 use std::collections::HashMap;
 
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{draw_clipped_path, draw_error, Chart, Extent, LegendEntry, Swatch};
 use super::theme::Ramp;
 use super::{text, PlotError};
 
@@ -426,22 +425,8 @@ impl Contours {
     ) -> Result<(), PlotError> {
         let style = ShapeStyle::from(&self.color).stroke_width(self.width);
         for &level in &self.levels {
-            for line in self
-                .grid
-                .contour(level)
-                .iter()
-                .flat_map(|l| clip_to_chart(chart, x, y, l))
-                .collect::<Vec<_>>()
-            {
-                if self.dashed {
-                    chart
-                        .draw_series(std::iter::once(DashedPathElement::new(line, 6, 4, style)))
-                        .map_err(draw_error)?;
-                } else {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(line, style)))
-                        .map_err(draw_error)?;
-                }
+            for line in self.grid.contour(level) {
+                draw_clipped_path(chart, x, y, &line, style, self.dashed.then_some((6, 4)))?;
             }
         }
         Ok(())

@@ -1,10 +1,9 @@
 //! Line series: polylines or step lines, with optional markers at the data points.
 
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::Axis;
-use super::figure::{clip_to_chart, draw_error, Chart, Extent, LegendEntry, Swatch};
+use super::figure::{draw_clipped_path, draw_error, Chart, Extent, LegendEntry, Swatch};
 use super::theme::{self, Marker};
 use super::{text, PlotError};
 
@@ -125,26 +124,8 @@ impl Line {
     ) -> Result<(), PlotError> {
         let color = self.color();
         let style = ShapeStyle::from(&color).stroke_width(self.width);
-        for run in self
-            .runs(x, y)
-            .iter()
-            .flat_map(|r| clip_to_chart(chart, x, y, r))
-            .collect::<Vec<_>>()
-        {
-            if self.dashed {
-                chart
-                    .draw_series(std::iter::once(DashedPathElement::new(
-                        run.clone(),
-                        6,
-                        4,
-                        style,
-                    )))
-                    .map_err(draw_error)?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(run, style)))
-                    .map_err(draw_error)?;
-            }
+        for run in self.runs(x, y) {
+            draw_clipped_path(chart, x, y, &run, style, self.dashed.then_some((6, 4)))?;
         }
         if let Some(marker) = self.marker {
             let points: Vec<(f64, f64)> = self
