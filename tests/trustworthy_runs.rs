@@ -188,6 +188,9 @@ fn merging_journals_keeps_identical_copies_once_and_refuses_what_differs() {
 
     // Two different records of one trial.
     edit_journal(&out, |v| {
+        // Trial 0's record first, wherever the parallel grid wrote it.
+        let i = v.iter().position(|r| r["trial"] == 0).unwrap();
+        v.swap(0, i);
         let mut other = v[0].clone();
         other["metrics"]["val_auc"] = 0.123.into();
         v.push(other);
