@@ -14,7 +14,7 @@ use super::comparison::{self, StrategyComparison, MIN_DATASETS_FOR_CD};
 use super::document::{Block, Cell, Document, Section, Table};
 use super::effects::{config_points, importance, ConfigPoint};
 use super::files::{write_document, Written};
-use super::history::{histories, StrategyHistory};
+use super::history::{histories, StrategyHistory, UnitHistory};
 use super::model::{ReportModel, RunSource, UnitData, UnitState};
 use super::refit::{selected_curves, CurveCache, CurveResult, MAX_COST_POINTS, MAX_ROC_POINTS};
 use super::slug::{slug, Slugs};
@@ -923,32 +923,18 @@ fn per_dataset_section(
             let members: Vec<usize> = (0..model.strategies.len())
                 .filter(|&i| model.strategies[i].objective == Some(objective))
                 .collect();
-            let by_trial: Vec<(usize, Vec<(f64, f64)>)> = members
-                .iter()
-                .map(|&i| {
-                    (
-                        i,
-                        histories[i]
-                            .per_dataset
-                            .get(d)
-                            .map(|h| h.by_trial.clone())
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect();
-            let by_time: Vec<(usize, Vec<(f64, f64)>)> = members
-                .iter()
-                .map(|&i| {
-                    (
-                        i,
-                        histories[i]
-                            .per_dataset
-                            .get(d)
-                            .map(|h| h.by_time.clone())
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect();
+            // Each member strategy's history on this dataset, by trials or by seconds.
+            let series = |pick: fn(&UnitHistory) -> &Vec<(f64, f64)>| {
+                members
+                    .iter()
+                    .map(|&i| {
+                        let h = histories[i].per_dataset.get(d);
+                        (i, h.map(|h| pick(h).clone()).unwrap_or_default())
+                    })
+                    .collect::<Vec<(usize, Vec<(f64, f64)>)>>()
+            };
+            let by_trial = series(|h| &h.by_trial);
+            let by_time = series(|h| &h.by_time);
             let suffix = if model.common_objective().is_some() {
                 String::new()
             } else {

@@ -17,7 +17,7 @@ use super::effects::{
     binned, components_bin, reg_covar_bin, spread_sample, ConfigPoint, Importance, HYPERPARAMETERS,
 };
 use super::model::StrategyInfo;
-use super::refit::SelectedCurves;
+use super::refit::{PartCurves, SelectedCurves};
 use super::ReportError;
 
 /// Most points drawn in one point cloud.
@@ -461,6 +461,27 @@ pub struct Selection<'a> {
     pub curves: &'a SelectedCurves,
 }
 
+/// Adds a selection's validation (solid) and test (dashed) curve, the one `curve` picks from
+/// each part, to `fig`; an empty curve adds nothing.
+fn part_lines(
+    mut fig: Figure,
+    sel: &Selection<'_>,
+    curve: impl Fn(&PartCurves) -> &Vec<(f64, f64)>,
+) -> Figure {
+    for (part, words, dashed) in [
+        (&sel.curves.validation, "validation", false),
+        (&sel.curves.test, "test", true),
+    ] {
+        let points = curve(part);
+        if points.is_empty() {
+            continue;
+        }
+        let line = Line::new(&format!("{} ({words})", sel.label), points.clone()).style(sel.style);
+        fig = fig.layer(if dashed { line.dashed() } else { line });
+    }
+    fig
+}
+
 /// ROC curves of the selected configurations of a dataset: validation solid, test dashed, the
 /// chosen threshold's operating point marked.
 pub fn roc_chart(
@@ -482,22 +503,7 @@ pub fn roc_chart(
     let mut chosen = Vec::new();
     for sel in selections {
         let c = sel.curves;
-        if !c.validation.roc.is_empty() {
-            fig = fig.layer(
-                Line::new(
-                    &format!("{} (validation)", sel.label),
-                    c.validation.roc.clone(),
-                )
-                .style(sel.style),
-            );
-        }
-        if !c.test.roc.is_empty() {
-            fig = fig.layer(
-                Line::new(&format!("{} (test)", sel.label), c.test.roc.clone())
-                    .dashed()
-                    .style(sel.style),
-            );
-        }
+        fig = part_lines(fig, sel, |part| &part.roc);
         chosen.extend(c.validation.operating);
         chosen.extend(c.test.operating);
     }
@@ -569,22 +575,7 @@ pub fn cost_chart(
     let mut chosen = Vec::new();
     for sel in selections {
         let c = sel.curves;
-        if !c.validation.cost.is_empty() {
-            fig = fig.layer(
-                Line::new(
-                    &format!("{} (validation)", sel.label),
-                    c.validation.cost.clone(),
-                )
-                .style(sel.style),
-            );
-        }
-        if !c.test.cost.is_empty() {
-            fig = fig.layer(
-                Line::new(&format!("{} (test)", sel.label), c.test.cost.clone())
-                    .dashed()
-                    .style(sel.style),
-            );
-        }
+        fig = part_lines(fig, sel, |part| &part.cost);
         chosen.push((c.threshold_share, c.validation.cost_at_threshold));
         chosen.push((c.threshold_share, c.test.cost_at_threshold));
     }
