@@ -175,26 +175,25 @@ impl ModelFile {
                 file.feature_names.len()
             )));
         }
-        if let Some(q) = &file.training_score_quantiles {
-            if q.values.len() != QUANTILE_STEPS + 1
+        if let Some(q) = &file.training_score_quantiles
+            && (q.values.len() != QUANTILE_STEPS + 1
                 || q.values
                     .windows(2)
-                    .any(|w| w[1] < w[0] || w[0].is_nan() || w[1].is_nan())
-            {
-                return Err(invalid(format!(
-                    "its training_score_quantiles must hold {} increasing values",
-                    QUANTILE_STEPS + 1
-                )));
-            }
+                    .any(|w| w[1] < w[0] || w[0].is_nan() || w[1].is_nan()))
+        {
+            return Err(invalid(format!(
+                "its training_score_quantiles must hold {} increasing values",
+                QUANTILE_STEPS + 1
+            )));
         }
-        if let Some(s) = &file.standardization {
-            if s.mean.len() != d || s.scale.len() != d {
-                return Err(invalid(format!(
-                    "its standardization has {} means and {} scales for {d} features",
-                    s.mean.len(),
-                    s.scale.len()
-                )));
-            }
+        if let Some(s) = &file.standardization
+            && (s.mean.len() != d || s.scale.len() != d)
+        {
+            return Err(invalid(format!(
+                "its standardization has {} means and {} scales for {d} features",
+                s.mean.len(),
+                s.scale.len()
+            )));
         }
         Ok(file)
     }

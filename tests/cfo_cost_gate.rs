@@ -3,13 +3,14 @@
 //! gate makes the search cheaper than FLAML's CFO (`cost_frugal: false`) over the same trials.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 
+use crate::common::InterruptAfter;
 use gmmtune::config::RunConfig;
-use gmmtune::journal::{read_journal, TrialRecord, UnitKey, UnitRecord};
+use gmmtune::journal::{read_journal, TrialRecord};
 use gmmtune::run::{execute, RunOptions};
-use gmmtune::search::driver::{Progress, Silent};
-use gmmtune::search::{trial_work, Budget, WorkShape};
+use gmmtune::search::driver::Silent;
+use gmmtune::search::{trial_work, WorkShape};
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -87,22 +88,6 @@ fn path_of(dir: &Path) -> Vec<String> {
 }
 
 /// Sets the interrupt flag once `after` trials have finished.
-struct InterruptAfter<'a> {
-    after: usize,
-    seen: AtomicUsize,
-    flag: &'a AtomicBool,
-}
-
-impl Progress for InterruptAfter<'_> {
-    fn unit_started(&self, _: &UnitKey, _: &Budget, _: usize) {}
-    fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {
-        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
-            self.flag.store(true, Ordering::SeqCst);
-        }
-    }
-    fn unit_finished(&self, _: &UnitRecord) {}
-}
-
 #[test]
 fn a_gated_search_keeps_its_path_across_threads_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -125,11 +110,7 @@ fn a_gated_search_keeps_its_path_across_threads_and_resumes() {
     for (after, jobs) in [(6, 2), (23, 1)] {
         let cut = tmp.path().join(format!("cut{after}"));
         let flag = AtomicBool::new(false);
-        let stopper = InterruptAfter {
-            after,
-            seen: AtomicUsize::new(0),
-            flag: &flag,
-        };
+        let stopper = InterruptAfter::new(after, &flag);
         let first = execute(&cfg, &options(&cut, jobs, false), &flag, &stopper).unwrap();
         assert!(first.outcome.interrupted);
         assert!(records(&cut).len() < 40);

@@ -7,6 +7,7 @@ use std::path::Path;
 use gmmtune::config::RunConfig;
 use gmmtune::data::{prepare, read_table, Protocol, ReadOptions};
 use gmmtune::plan::Plan;
+use gmmtune::zeroshot::Portfolio;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -248,15 +249,39 @@ const SUBSTITUTES: &[&str] = &[
 ];
 
 /// The shipped configs and a few richer ones.
-fn base_configs() -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir("configs")
+/// The shipped YAML files of `configs/`, sorted by name.
+fn shipped_yaml() -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir("configs")
         .unwrap()
-        .filter_map(|e| {
-            let path = e.unwrap().path();
-            (path.extension().is_some_and(|x| x == "yaml"))
-                .then(|| std::fs::read_to_string(path).unwrap())
-        })
+        .map(|e| e.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|x| x == "yaml"))
         .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect()
+}
+
+/// The shipped portfolio files (`configs/best_practice.yaml`): checked by the portfolio
+/// parser, which is what reads them.
+fn shipped_portfolios() -> Vec<String> {
+    let out: Vec<String> = shipped_yaml()
+        .into_iter()
+        .filter(|text| Portfolio::from_yaml_str(text, "p.yaml").is_ok())
+        .collect();
+    assert!(!out.is_empty(), "configs/ ships a portfolio");
+    out
+}
+
+/// The shipped run configs (every YAML file of `configs/` that is not a portfolio) and one
+/// that uses the options they leave out.
+fn base_configs() -> Vec<String> {
+    let mut out: Vec<String> = shipped_yaml()
+        .into_iter()
+        .filter(|text| Portfolio::from_yaml_str(text, "p.yaml").is_err())
+        .collect();
+    assert!(out.len() >= 4, "configs/ ships run configs");
     out.push(
         "name: t\nseeds: [1, 2]\ndatasets:\n  - wbc\n  - {name: hpc, cost_model: {c_alarm: 1, c_missed: 5, tolerance: 12}}\n  - {path: ../tests/fixtures/data/good.csv, label_column: label, protocol: {split: {method: ordered, train_end: 3, validation_end: 5}}}\nthreshold: {method: linspace, low: 0, high: 10, n: 50}\nmetrics: [cv_loglik]\ncv_folds: 3\nfit: {max_iter: 50, tol: 1.0e-4, n_init: 2}\njobs: 2\nstrategies:\n  - {kind: cfo, concurrent_trials: 3, max_failure: 5, low_cost: {n_components: 1}, budget: {time_s: 2, trials: 9}}\n  - {kind: fixed, name: f, objective: bic, configs: [{n_components: 2, covariance_type: tied}]}\n".into(),
     );
@@ -381,6 +406,23 @@ proptest! {
             text = apply(&text, m);
         }
         parse_and_plan(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn the_portfolio_parser_never_panics_on_a_mutated_portfolio(
+        base in any::<Index>(),
+        mutations in proptest::collection::vec(mutation(), 1..4),
+    ) {
+        let bases = shipped_portfolios();
+        let mut text = base.get(&bases).clone();
+        for m in &mutations {
+            text = apply(&text, m);
+        }
+        let _ = Portfolio::from_yaml_str(&text, "p.yaml");
     }
 }
 

@@ -3,12 +3,10 @@
 //! flags. Every case is a row of the README's Reliability table (checked below), and every
 //! message names the key, file, line or flag at fault and what to do.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{gmmtune, stderr};
+use crate::common::{self, gmmtune, stderr};
 
 /// One bad input.
 struct Case {
@@ -114,7 +112,11 @@ fn cases() -> Vec<Case> {
             id: "C01",
             input: "a dataset entry with a typo: `{pth: d.csv}`",
             fails: true,
-            expect: &["`datasets[0]`", "unknown key `pth`", "a dataset entry takes: path, name"],
+            expect: &[
+                "`datasets[0]`",
+                "unknown key `pth`",
+                "a dataset entry takes: path, name",
+            ],
             run: |d| run_config(d, &format!("datasets: [{{pth: d.csv}}]\n{FAST}")),
         },
         Case {
@@ -152,22 +154,44 @@ fn cases() -> Vec<Case> {
             id: "C05",
             input: "`budget: {time_s: -1}`",
             fails: true,
-            expect: &["`strategies[0]`", "budget.time_s must be a positive number of seconds"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: random, budget: {time_s: -1}}]\n"),
+            expect: &[
+                "`strategies[0]`",
+                "budget.time_s must be a positive number of seconds",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: random, budget: {time_s: -1}}]\n",
+                )
+            },
         },
         Case {
             id: "C06",
             input: "`budget: {trials: 0}`",
             fails: true,
             expect: &["`strategies[0]`", "budget.trials must be at least 1"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: random, budget: {trials: 0}}]\n"),
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: random, budget: {trials: 0}}]\n",
+                )
+            },
         },
         Case {
             id: "C07",
             input: "a random search without a budget",
             fails: true,
-            expect: &["`strategies[0]`", "a `random` search needs a budget", "budget: {trials: N}"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: random}]\n"),
+            expect: &[
+                "`strategies[0]`",
+                "a `random` search needs a budget",
+                "budget: {trials: N}",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: random}]\n",
+                )
+            },
         },
         Case {
             id: "C08",
@@ -180,7 +204,12 @@ fn cases() -> Vec<Case> {
             id: "C09",
             input: "`cv_folds: 500` on a dataset with 65 fit rows",
             fails: true,
-            expect: &["`cv_folds`", "500-fold cross-validation needs at least 500 fit rows", "dataset `d` has 65", "lower `cv_folds`"],
+            expect: &[
+                "`cv_folds`",
+                "500-fold cross-validation needs at least 500 fit rows",
+                "dataset `d` has 65",
+                "lower `cv_folds`",
+            ],
             run: |d| run_body(d, "cv_folds: 500\nobjective: cv_loglik\n"),
         },
         Case {
@@ -202,57 +231,110 @@ fn cases() -> Vec<Case> {
             input: "a log range of `reg_covar` from 0",
             fails: true,
             expect: &["`space.reg_covar.low`", "a log range needs low > 0"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nspace: {reg_covar: {low: 0.0, high: 0.1, log: true}}\nstrategies: [{kind: random, budget: {trials: 2}}]\n"),
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nspace: {reg_covar: {low: 0.0, high: 0.1, log: true}}\nstrategies: [{kind: random, budget: {trials: 2}}]\n",
+                )
+            },
         },
         Case {
             id: "C13",
             input: "a log range of `reg_covar` from 1e-300 to 1e300 (high/low overflows)",
             fails: true,
             expect: &["`space.reg_covar.low`", "high / low overflows", "raise low"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nspace: {reg_covar: {low: 1.0e-300, high: 1.0e+300, log: true, grid: 3}}\nstrategies: [{kind: grid}]\n"),
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nspace: {reg_covar: {low: 1.0e-300, high: 1.0e+300, log: true, grid: 3}}\nstrategies: [{kind: grid}]\n",
+                )
+            },
         },
         Case {
             id: "C14",
             input: "`n_components: {low: 8, high: 2}`",
             fails: true,
-            expect: &["`space.n_components.low`", "low 8 is above high 2; swap them"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nspace: {n_components: {low: 8, high: 2}}\nstrategies: [{kind: random, budget: {trials: 2}}]\n"),
+            expect: &[
+                "`space.n_components.low`",
+                "low 8 is above high 2; swap them",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nspace: {n_components: {low: 8, high: 2}}\nstrategies: [{kind: random, budget: {trials: 2}}]\n",
+                )
+            },
         },
         Case {
             id: "C15",
             input: "a stratified split with `train: 0.7, validation: 0.4`",
             fails: true,
-            expect: &["`protocol.split`", "leaves nothing for test; make the sum smaller than 1"],
-            run: |d| run_body(d, "protocol: {split: {method: stratified, train: 0.7, validation: 0.4}}\n"),
+            expect: &[
+                "`protocol.split`",
+                "leaves nothing for test; make the sum smaller than 1",
+            ],
+            run: |d| {
+                run_body(
+                    d,
+                    "protocol: {split: {method: stratified, train: 0.7, validation: 0.4}}\n",
+                )
+            },
         },
         Case {
             id: "C16",
             input: "a stratified split of a time series (`ordered: true`)",
             fails: true,
-            expect: &["`datasets[0].protocol.split`", "is a time series (ordered: true)", "method: ordered, train_end: N, validation_end: M"],
-            run: |d| run_config(d, &format!("datasets: [{{path: d.csv, ordered: true}}]\n{FAST}")),
+            expect: &[
+                "`datasets[0].protocol.split`",
+                "is a time series (ordered: true)",
+                "method: ordered, train_end: N, validation_end: M",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    &format!("datasets: [{{path: d.csv, ordered: true}}]\n{FAST}"),
+                )
+            },
         },
         Case {
             id: "C17",
             input: "`cost_model.tolerance: 12` with a stratified split",
             fails: true,
-            expect: &["`cost_model.tolerance`", "a tolerance of 12 rows treats row order as time", "set the tolerance to 0"],
+            expect: &[
+                "`cost_model.tolerance`",
+                "a tolerance of 12 rows treats row order as time",
+                "set the tolerance to 0",
+            ],
             run: |d| run_body(d, "cost_model: {c_alarm: 1, c_missed: 5, tolerance: 12}\n"),
         },
         Case {
             id: "C18",
             input: "a dataset name the registry does not list",
             fails: true,
-            expect: &["`datasets[0]`", "dataset `no_such_set` is not in the registry", "wbc", "give `{path: FILE}`"],
+            expect: &[
+                "`datasets[0]`",
+                "dataset `no_such_set` is not in the registry",
+                "wbc",
+                "give `{path: FILE}`",
+            ],
             run: |d| run_config(d, &format!("datasets: [no_such_set]\n{FAST}")),
         },
         Case {
             id: "C19",
             input: "an unlabelled file under the `val_auc` objective",
             fails: true,
-            expect: &["`datasets[0]`", "has no label column `label`", "strategy `grid` (val_auc) needs anomaly labels", "use `objective: bic` or `cv_loglik`"],
+            expect: &[
+                "`datasets[0]`",
+                "has no label column `label`",
+                "strategy `grid` (val_auc) needs anomaly labels",
+                "use `objective: bic` or `cv_loglik`",
+            ],
             run: |d| {
-                std::fs::write(d.join("u.csv"), "a,b\n1,2\n2,1\n3,3\n4,1\n5,2\n6,2\n7,1\n8,2\n9,3\n0,1\n").unwrap();
+                std::fs::write(
+                    d.join("u.csv"),
+                    "a,b\n1,2\n2,1\n3,3\n4,1\n5,2\n6,2\n7,1\n8,2\n9,3\n0,1\n",
+                )
+                .unwrap();
                 run_config(d, &format!("datasets: [{{path: u.csv}}]\n{FAST}"))
             },
         },
@@ -260,50 +342,103 @@ fn cases() -> Vec<Case> {
             id: "C20",
             input: "more components than fit rows (`n_components: 500`)",
             fails: true,
-            expect: &["`strategies[0].configs[0].n_components`", "500 components need at least 500 fit rows, and dataset `d` has 65"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: fixed, configs: [{n_components: 500}]}]\n"),
+            expect: &[
+                "`strategies[0].configs[0].n_components`",
+                "500 components need at least 500 fit rows, and dataset `d` has 65",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: fixed, configs: [{n_components: 500}]}]\n",
+                )
+            },
         },
         Case {
             id: "C21",
             input: "two strategies with the same name",
             fails: true,
             expect: &["`strategies[1].name`", "two strategies are named `grid`"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: grid}, {kind: grid}]\n"),
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: grid}, {kind: grid}]\n",
+                )
+            },
         },
         Case {
             id: "C22",
             input: "`concurrent_trials: 0`",
             fails: true,
             expect: &["`strategies[0]`", "concurrent_trials must be at least 1"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: cfo, concurrent_trials: 0, budget: {trials: 3}}]\n"),
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: cfo, concurrent_trials: 0, budget: {trials: 3}}]\n",
+                )
+            },
         },
         Case {
             id: "C23",
             input: "`concurrent_trials: 18446744073709551615`",
             fails: true,
-            expect: &["`strategies[0]`", "strategy.concurrent_trials", "at most 1024"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: cfo, concurrent_trials: 18446744073709551615, budget: {trials: 3}}]\n"),
+            expect: &[
+                "`strategies[0]`",
+                "strategy.concurrent_trials",
+                "at most 1024",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: cfo, concurrent_trials: 18446744073709551615, budget: {trials: 3}}]\n",
+                )
+            },
         },
         Case {
             id: "C24",
             input: "an unknown strategy key `budgett`",
             fails: true,
-            expect: &["`strategies[0]`", "unknown key `budgett` for a `grid` strategy", "expected: name, budget, objective"],
-            run: |d| run_config(d, "datasets: [{path: d.csv}]\nstrategies: [{kind: grid, budgett: 1}]\n"),
+            expect: &[
+                "`strategies[0]`",
+                "unknown key `budgett` for a `grid` strategy",
+                "expected: name, budget, objective",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    "datasets: [{path: d.csv}]\nstrategies: [{kind: grid, budgett: 1}]\n",
+                )
+            },
         },
         Case {
             id: "C25",
             input: "an ordered split past the last row",
             fails: true,
-            expect: &["dataset `d` (d.csv): ordered split train_end = 10, validation_end = 500 does not fit 120 rows", "use bounds below 120"],
-            run: |d| run_body(d, "protocol: {split: {method: ordered, train_end: 10, validation_end: 500}}\n"),
+            expect: &[
+                "dataset `d` (d.csv): ordered split train_end = 10, validation_end = 500 does not fit 120 rows",
+                "use bounds below 120",
+            ],
+            run: |d| {
+                run_body(
+                    d,
+                    "protocol: {split: {method: ordered, train_end: 10, validation_end: 500}}\n",
+                )
+            },
         },
         Case {
             id: "C26",
             input: "a train fraction that leaves one fit row",
             fails: true,
-            expect: &["`datasets[0]`", "gets 1 fit row from its split", "a mixture needs at least 2"],
-            run: |d| run_body(d, "protocol: {split: {method: stratified, train: 0.01, validation: 0.2}}\n"),
+            expect: &[
+                "`datasets[0]`",
+                "gets 1 fit row from its split",
+                "a mixture needs at least 2",
+            ],
+            run: |d| {
+                run_body(
+                    d,
+                    "protocol: {split: {method: stratified, train: 0.01, validation: 0.2}}\n",
+                )
+            },
         },
         Case {
             id: "C27",
@@ -323,24 +458,44 @@ fn cases() -> Vec<Case> {
             id: "C29",
             input: "the same file listed twice",
             fails: true,
-            expect: &["`datasets[1]`", "a second dataset named `d`", "give one of them a distinct `name`"],
-            run: |d| run_config(d, &format!("datasets: [{{path: d.csv}}, {{path: d.csv}}]\n{FAST}")),
+            expect: &[
+                "`datasets[1]`",
+                "a second dataset named `d`",
+                "give one of them a distinct `name`",
+            ],
+            run: |d| {
+                run_config(
+                    d,
+                    &format!("datasets: [{{path: d.csv}}, {{path: d.csv}}]\n{FAST}"),
+                )
+            },
         },
         Case {
             id: "C30",
             input: "an unknown objective `auc`",
             fails: true,
-            expect: &["c.yaml", "unknown variant `auc`, expected one of `val_auc`, `val_cost`, `bic`, `cv_loglik`"],
+            expect: &[
+                "c.yaml",
+                "unknown variant `auc`, expected one of `val_auc`, `val_cost`, `bic`, `cv_loglik`",
+            ],
             run: |d| run_body(d, "objective: auc\n"),
         },
         Case {
             id: "C31",
             input: "`$GMMTUNE_REGISTRY` naming a missing file",
             fails: true,
-            expect: &["the registry named by $GMMTUNE_REGISTRY cannot be read", "nowhere.yaml: file not found", "unset it"],
+            expect: &[
+                "the registry named by $GMMTUNE_REGISTRY cannot be read",
+                "nowhere.yaml: file not found",
+                "unset it",
+            ],
             run: |d| {
                 data(d);
-                std::fs::write(d.join("c.yaml"), format!("name: r\ndatasets: [wbc]\n{FAST}")).unwrap();
+                std::fs::write(
+                    d.join("c.yaml"),
+                    format!("name: r\ndatasets: [wbc]\n{FAST}"),
+                )
+                .unwrap();
                 cli_with(d, &["run", "c.yaml", "--out", "out"], |c| {
                     c.env("GMMTUNE_REGISTRY", "nowhere.yaml");
                 })
@@ -368,7 +523,10 @@ fn cases() -> Vec<Case> {
             id: "F01",
             input: "a cell that is not a number",
             fails: true,
-            expect: &["bad.csv, line 3, column `b`: not a number (cell text: \"oops\")", "list it in exclude_columns"],
+            expect: &[
+                "bad.csv, line 3, column `b`: not a number (cell text: \"oops\")",
+                "list it in exclude_columns",
+            ],
             run: |d| run_file(d, "bad.csv", b"a,b,label\n1,2,0\n3,oops,0\n"),
         },
         Case {
@@ -382,7 +540,10 @@ fn cases() -> Vec<Case> {
             id: "F03",
             input: "a file without a header line",
             fails: true,
-            expect: &["nohead.csv, line 1: no header", "add a header line naming every column"],
+            expect: &[
+                "nohead.csv, line 1: no header",
+                "add a header line naming every column",
+            ],
             run: |d| run_file(d, "nohead.csv", b"1,2,0\n3,4,1\n"),
         },
         Case {
@@ -410,7 +571,9 @@ fn cases() -> Vec<Case> {
             id: "F07",
             input: "a `.gz` file that is not gzip",
             fails: true,
-            expect: &["x.csv.gz: the name ends in .gz but the file does not start with the gzip magic bytes"],
+            expect: &[
+                "x.csv.gz: the name ends in .gz but the file does not start with the gzip magic bytes",
+            ],
             run: |d| run_file(d, "x.csv.gz", b"a,b,label\n1,2,0\n"),
         },
         Case {
@@ -419,8 +582,10 @@ fn cases() -> Vec<Case> {
             fails: true,
             expect: &["cut.csv.gz"],
             run: |d| {
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                std::io::Write::write_all(&mut gz, common::dataset_text(300, true, 1).as_bytes()).unwrap();
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut gz, common::dataset_text(300, true, 1).as_bytes())
+                    .unwrap();
                 let bytes = gz.finish().unwrap();
                 run_file(d, "cut.csv.gz", &bytes[..bytes.len() / 2])
             },
@@ -444,20 +609,30 @@ fn cases() -> Vec<Case> {
             input: "an excluded column the file lacks",
             fails: true,
             expect: &["d.csv: excluded column `time` not found; the columns are: a, b, label"],
-            run: |d| run_config(d, &format!("datasets: [{{path: d.csv, exclude_columns: [time]}}]\n{FAST}")),
+            run: |d| {
+                run_config(
+                    d,
+                    &format!("datasets: [{{path: d.csv, exclude_columns: [time]}}]\n{FAST}"),
+                )
+            },
         },
         Case {
             id: "F12",
             input: "`split: {method: column}` on a file without a `split` column",
             fails: true,
-            expect: &["dataset `d` (d.csv): split method `column` needs a split column", "add a column named `split`"],
+            expect: &[
+                "dataset `d` (d.csv): split method `column` needs a split column",
+                "add a column named `split`",
+            ],
             run: |d| run_body(d, "protocol: {split: {method: column}}\n"),
         },
         Case {
             id: "F13",
             input: "a bad value in a `split` column",
             fails: true,
-            expect: &["s.csv, line 3, column `split`: bad split value \"later\"; expected train, validation (or val) or test"],
+            expect: &[
+                "s.csv, line 3, column `split`: bad split value \"later\"; expected train, validation (or val) or test",
+            ],
             run: |d| run_file(d, "s.csv", b"a,label,split\n1,0,train\n2,0,later\n"),
         },
         // ------------------------------------------------------ journals and run directories
@@ -465,7 +640,10 @@ fn cases() -> Vec<Case> {
             id: "J01",
             input: "a damaged line in the middle of `trials.jsonl`",
             fails: true,
-            expect: &["out/trials.jsonl, line 2: not a journal record", "restore it, or move the run directory away"],
+            expect: &[
+                "out/trials.jsonl, line 2: not a journal record",
+                "restore it, or move the run directory away",
+            ],
             run: |d| {
                 finished_run(d);
                 edit_trials(d, |l| l[1] = l[1].replacen(r#""bic":"#, r#""bic_":"#, 1));
@@ -476,7 +654,11 @@ fn cases() -> Vec<Case> {
             id: "J02",
             input: "a last record cut off by an interruption",
             fails: false,
-            expect: &["warning: ", "out/trials.jsonl, line 5: dropped a record cut off by an interruption", "its trial runs again"],
+            expect: &[
+                "warning: ",
+                "out/trials.jsonl, line 5: dropped a record cut off by an interruption",
+                "its trial runs again",
+            ],
             run: |d| {
                 finished_run(d);
                 let path = d.join("out/trials.jsonl");
@@ -489,7 +671,10 @@ fn cases() -> Vec<Case> {
             id: "J03",
             input: "a cut-off record, then `--resume`",
             fails: false,
-            expect: &["note: ", "out/trials.jsonl, line 5: dropped a record cut off by an interruption"],
+            expect: &[
+                "note: ",
+                "out/trials.jsonl, line 5: dropped a record cut off by an interruption",
+            ],
             run: |d| {
                 finished_run(d);
                 let path = d.join("out/trials.jsonl");
@@ -503,10 +688,15 @@ fn cases() -> Vec<Case> {
             id: "J04",
             input: "a record of an older journal format",
             fails: true,
-            expect: &["out/trials.jsonl, line 1: a record of journal format 1", "open it with the gmmtune that wrote it"],
+            expect: &[
+                "out/trials.jsonl, line 1: a record of journal format 1",
+                "open it with the gmmtune that wrote it",
+            ],
             run: |d| {
                 finished_run(d);
-                edit_trials(d, |l| l[0] = l[0].replacen(r#""format":2"#, r#""format":1"#, 1));
+                edit_trials(d, |l| {
+                    l[0] = l[0].replacen(r#""format":2"#, r#""format":1"#, 1)
+                });
                 summarize(d)
             },
         },
@@ -514,7 +704,10 @@ fn cases() -> Vec<Case> {
             id: "J05",
             input: "the same record twice",
             fails: false,
-            expect: &["warning: ", "out/trials.jsonl:6: the same record as out/trials.jsonl:1; kept once"],
+            expect: &[
+                "warning: ",
+                "out/trials.jsonl:6: the same record as out/trials.jsonl:1; kept once",
+            ],
             run: |d| {
                 finished_run(d);
                 edit_trials(d, |l| {
@@ -528,7 +721,10 @@ fn cases() -> Vec<Case> {
             id: "J06",
             input: "two different records of one trial",
             fails: true,
-            expect: &["out/trials.jsonl:6 does not fit with out/trials.jsonl:1", "two different records of trial 0 of d / grid / seed 0"],
+            expect: &[
+                "out/trials.jsonl:6 does not fit with out/trials.jsonl:1",
+                "two different records of trial 0 of d / grid / seed 0",
+            ],
             run: |d| {
                 finished_run(d);
                 edit_trials(d, |l| {
@@ -560,14 +756,21 @@ fn cases() -> Vec<Case> {
             id: "J08",
             input: "a shard journal written by another run",
             fails: true,
-            expect: &["out/shards/0-of-2/trials.jsonl:1 does not fit with out/trials.jsonl:1", "run fingerprints differ"],
+            expect: &[
+                "out/shards/0-of-2/trials.jsonl:1 does not fit with out/trials.jsonl:1",
+                "run fingerprints differ",
+            ],
             run: |d| {
                 finished_run(d);
                 let first = common::lines(&d.join("out/trials.jsonl"))[0].clone();
                 let mut record: serde_json::Value = serde_json::from_str(&first).unwrap();
                 record["context"]["run"] = "0123456789abcdef".into();
                 std::fs::create_dir_all(d.join("out/shards/0-of-2")).unwrap();
-                std::fs::write(d.join("out/shards/0-of-2/trials.jsonl"), format!("{record}\n")).unwrap();
+                std::fs::write(
+                    d.join("out/shards/0-of-2/trials.jsonl"),
+                    format!("{record}\n"),
+                )
+                .unwrap();
                 summarize(d)
             },
         },
@@ -575,7 +778,10 @@ fn cases() -> Vec<Case> {
             id: "J09",
             input: "`--resume` of journals without `run.json`",
             fails: true,
-            expect: &["out holds journals but no run.json", "--resume --force to keep the old results as an earlier generation"],
+            expect: &[
+                "out holds journals but no run.json",
+                "--resume --force to keep the old results as an earlier generation",
+            ],
             run: |d| {
                 finished_run(d);
                 std::fs::remove_file(d.join("out/run.json")).unwrap();
@@ -586,7 +792,11 @@ fn cases() -> Vec<Case> {
             id: "J10",
             input: "`--resume` after the config changed",
             fails: true,
-            expect: &["out holds another run, so resuming would mix results", "config keys changed: strategies[1].budget.trials", "--resume --force"],
+            expect: &[
+                "out holds another run, so resuming would mix results",
+                "config keys changed: strategies[1].budget.trials",
+                "--resume --force",
+            ],
             run: |d| {
                 finished_run(d);
                 let c = std::fs::read_to_string(d.join("c.yaml")).unwrap();
@@ -610,7 +820,9 @@ fn cases() -> Vec<Case> {
             id: "J12",
             input: "running again into a directory with results, without `--resume`",
             fails: true,
-            expect: &["out already holds the results of a run; pass --resume to continue it, or --out DIR"],
+            expect: &[
+                "out already holds the results of a run; pass --resume to continue it, or --out DIR",
+            ],
             run: |d| {
                 finished_run(d);
                 cli(d, &["run", "c.yaml", "--out", "out", "--quiet"])
@@ -642,7 +854,10 @@ fn cases() -> Vec<Case> {
             id: "L01",
             input: "`--force` without `--resume`",
             fails: true,
-            expect: &["the following required arguments were not provided", "--resume"],
+            expect: &[
+                "the following required arguments were not provided",
+                "--resume",
+            ],
             run: |d| cli(d, &["run", "c.yaml", "--force"]),
         },
         Case {
@@ -659,15 +874,42 @@ fn cases() -> Vec<Case> {
             expect: &["invalid parameter `n_components` = 0: must be at least 1"],
             run: |d| {
                 data(d);
-                cli(d, &["fit", "--data", "d.csv", "--output", "m.json", "--n-components", "0"])
+                cli(
+                    d,
+                    &[
+                        "fit",
+                        "--data",
+                        "d.csv",
+                        "--output",
+                        "m.json",
+                        "--n-components",
+                        "0",
+                    ],
+                )
             },
         },
         Case {
             id: "L04",
             input: "`gmmtune fit --covariance-type fuul`",
             fails: true,
-            expect: &["--covariance-type", "unknown covariance type `fuul` (expected full, tied, diag or spherical)"],
-            run: |d| cli(d, &["fit", "--data", "d.csv", "--output", "m.json", "--covariance-type", "fuul"]),
+            expect: &[
+                "--covariance-type",
+                "unknown covariance type `fuul` (expected full, tied, diag or spherical)",
+            ],
+            run: |d| {
+                cli(
+                    d,
+                    &[
+                        "fit",
+                        "--data",
+                        "d.csv",
+                        "--output",
+                        "m.json",
+                        "--covariance-type",
+                        "fuul",
+                    ],
+                )
+            },
         },
         Case {
             id: "L05",
@@ -679,7 +921,18 @@ fn cases() -> Vec<Case> {
                 let fit = cli(d, &["fit", "--data", "d.csv", "--output", "m.json"]);
                 assert!(fit.status.success(), "{}", stderr(&fit));
                 std::fs::write(d.join("other.csv"), "x,y\n1,2\n").unwrap();
-                cli(d, &["score", "--model", "m.json", "--data", "other.csv", "--output", "s.csv"])
+                cli(
+                    d,
+                    &[
+                        "score",
+                        "--model",
+                        "m.json",
+                        "--data",
+                        "other.csv",
+                        "--output",
+                        "s.csv",
+                    ],
+                )
             },
         },
         Case {
@@ -689,8 +942,17 @@ fn cases() -> Vec<Case> {
             expect: &["m.json"],
             run: |d| {
                 data(d);
-                std::fs::write(d.join("m.json"), r#"{"covariance_type": "full", "weights": [1.0]}"#).unwrap();
-                cli(d, &["score", "--model", "m.json", "--data", "d.csv", "--output", "s.csv"])
+                std::fs::write(
+                    d.join("m.json"),
+                    r#"{"covariance_type": "full", "weights": [1.0]}"#,
+                )
+                .unwrap();
+                cli(
+                    d,
+                    &[
+                        "score", "--model", "m.json", "--data", "d.csv", "--output", "s.csv",
+                    ],
+                )
             },
         },
         Case {
@@ -700,19 +962,46 @@ fn cases() -> Vec<Case> {
             expect: &["out: no strategy `nope` in the run (it has: grid, random)"],
             run: |d| {
                 finished_run(d);
-                cli(d, &["export", "out", "--dataset", "d", "--strategy", "nope", "--output", "m.json"])
+                cli(
+                    d,
+                    &[
+                        "export",
+                        "out",
+                        "--dataset",
+                        "d",
+                        "--strategy",
+                        "nope",
+                        "--output",
+                        "m.json",
+                    ],
+                )
             },
         },
         Case {
             id: "L08",
             input: "`gmmtune export` after the data file changed",
             fails: true,
-            expect: &["d.csv: the file changed since the run read it", "cannot be rebuilt from it"],
+            expect: &[
+                "d.csv: the file changed since the run read it",
+                "cannot be rebuilt from it",
+            ],
             run: |d| {
                 finished_run(d);
                 let text = std::fs::read_to_string(d.join("d.csv")).unwrap();
                 std::fs::write(d.join("d.csv"), text + "0.5,0.5,0\n").unwrap();
-                cli(d, &["export", "out", "--dataset", "d", "--strategy", "grid", "--output", "m.json"])
+                cli(
+                    d,
+                    &[
+                        "export",
+                        "out",
+                        "--dataset",
+                        "d",
+                        "--strategy",
+                        "grid",
+                        "--output",
+                        "m.json",
+                    ],
+                )
             },
         },
         Case {
@@ -723,7 +1012,19 @@ fn cases() -> Vec<Case> {
             run: |d| {
                 let out = run_body(d, "seeds: [1, 2]\n");
                 assert!(out.status.success(), "{}", stderr(&out));
-                cli(d, &["export", "out", "--dataset", "d", "--strategy", "grid", "--output", "m.json"])
+                cli(
+                    d,
+                    &[
+                        "export",
+                        "out",
+                        "--dataset",
+                        "d",
+                        "--strategy",
+                        "grid",
+                        "--output",
+                        "m.json",
+                    ],
+                )
             },
         },
     ]

@@ -347,7 +347,9 @@ fn a_report_of_a_run_directory_without_its_trials_is_refused() {
 fn write_zeroshot_tables(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let methods = ["zeroshot", "<img src=x onerror=alert(1)>", "random"];
-    let mut rows = String::from("method,dataset,family,seed,test_auc,test_ap,regret,rank,cost_ratio,cost_ratio_quantile,config\n");
+    let mut rows = String::from(
+        "method,dataset,family,seed,test_auc,test_ap,regret,rank,cost_ratio,cost_ratio_quantile,config\n",
+    );
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
     for d in 0..12 {
         for seed in 0..2 {

@@ -2,13 +2,13 @@
 //! number of threads, interruption and resume, and the run directory's guards.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 
+use crate::common::InterruptAfter;
 use gmmtune::config::RunConfig;
-use gmmtune::journal::{read_journal, JournalRecord, TrialRecord, UnitKey, UnitRecord};
+use gmmtune::journal::{read_journal, JournalRecord, TrialRecord, UnitRecord};
 use gmmtune::run::{execute, RunError, RunOptions};
-use gmmtune::search::driver::{Progress, Silent};
-use gmmtune::search::Budget;
+use gmmtune::search::driver::Silent;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -197,22 +197,6 @@ fn grid_random_and_cfo_results_do_not_depend_on_the_number_of_threads() {
 }
 
 /// Sets the interrupt flag once `after` trials have finished.
-struct InterruptAfter<'a> {
-    after: usize,
-    seen: AtomicUsize,
-    flag: &'a AtomicBool,
-}
-
-impl Progress for InterruptAfter<'_> {
-    fn unit_started(&self, _: &UnitKey, _: &Budget, _: usize) {}
-    fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {
-        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
-            self.flag.store(true, Ordering::SeqCst);
-        }
-    }
-    fn unit_finished(&self, _: &UnitRecord) {}
-}
-
 /// Runs `cfg` into `dir`, interrupted once `after` trials have finished; the journal it left.
 fn run_interrupted_after(
     cfg: &RunConfig,
@@ -221,11 +205,7 @@ fn run_interrupted_after(
     after: usize,
 ) -> Vec<TrialRecord> {
     let flag = AtomicBool::new(false);
-    let stopper = InterruptAfter {
-        after,
-        seen: AtomicUsize::new(0),
-        flag: &flag,
-    };
+    let stopper = InterruptAfter::new(after, &flag);
     let first = execute(cfg, &options(dir, jobs), &flag, &stopper).unwrap();
     assert!(first.outcome.interrupted);
     read_records(&dir.join("trials.jsonl"))

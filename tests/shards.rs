@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use crate::common::InterruptAfter;
 use gmmtune::config::RunConfig;
 use gmmtune::journal::RunJournal;
 use gmmtune::plan::Shard;
@@ -193,24 +194,6 @@ fn a_missing_shard_shows_in_the_status_and_mixed_shard_counts_are_refused() {
     }
 }
 
-/// Sets the interrupt flag once `after` trials have finished.
-struct InterruptAfter<'a> {
-    after: usize,
-    seen: std::sync::atomic::AtomicUsize,
-    flag: &'a AtomicBool,
-}
-
-impl gmmtune::search::driver::Progress for InterruptAfter<'_> {
-    fn unit_started(&self, _: &gmmtune::journal::UnitKey, _: &gmmtune::search::Budget, _: usize) {}
-    fn trial_finished(&self, _: &gmmtune::journal::TrialRecord, _: Option<f64>) {
-        use std::sync::atomic::Ordering;
-        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
-            self.flag.store(true, Ordering::SeqCst);
-        }
-    }
-    fn unit_finished(&self, _: &gmmtune::journal::UnitRecord) {}
-}
-
 #[test]
 fn a_killed_shard_resumes_from_its_own_journal() {
     let tmp = tempfile::tempdir().unwrap();
@@ -221,11 +204,7 @@ fn a_killed_shard_resumes_from_its_own_journal() {
         let shard = Some(Shard::new(i, 2).unwrap());
         if i == 1 {
             let flag = AtomicBool::new(false);
-            let stopper = InterruptAfter {
-                after: 5,
-                seen: Default::default(),
-                flag: &flag,
-            };
+            let stopper = InterruptAfter::new(5, &flag);
             let cut = execute(&cfg, &options(&dir, shard), &flag, &stopper).unwrap();
             assert!(cut.outcome.interrupted);
             // The shard stopped short: some of its units did not finish (the one a trial was

@@ -3,14 +3,12 @@
 //! runs, time budgets, unlabelled data, the shipped configs, and `cv_loglik` against
 //! scikit-learn's `KFold`.
 
-mod common;
-
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use common::{config, options, records, resume, write_dataset, SMALL_SPACE};
+use crate::common::{self, config, options, records, resume, write_dataset, SMALL_SPACE};
 use gmmtune::config::RunConfig;
 use gmmtune::data::SplitMethod;
 use gmmtune::eval::{linspace, Objective};
@@ -472,7 +470,9 @@ fn unlabelled_data_select_by_bic_and_cv_loglik_and_report_no_label_figures() {
     // An objective that needs labels is refused before any trial, saying which and why.
     let cfg = config(
         &data,
-        &format!("{SMALL_SPACE}strategies: [{{kind: grid, name: by_auc}}, {{kind: grid, name: by_bic, objective: bic}}]\n"),
+        &format!(
+            "{SMALL_SPACE}strategies: [{{kind: grid, name: by_auc}}, {{kind: grid, name: by_bic, objective: bic}}]\n"
+        ),
     );
     let dir = tmp.path().join("refused");
     let msg = execute(&cfg, &options(&dir, 1), &no_interrupt(), &Silent)

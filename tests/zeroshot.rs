@@ -81,7 +81,9 @@ fn datasets(dir: &Path) -> String {
 }
 
 fn run(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let yaml = format!("name: {name}\nseeds: [0, 1]\nmetrics: [cv_loglik]\ncv_folds: 3\ncost_model: {{c_alarm: 1, c_missed: 5}}\n{body}");
+    let yaml = format!(
+        "name: {name}\nseeds: [0, 1]\nmetrics: [cv_loglik]\ncv_folds: 3\ncost_model: {{c_alarm: 1, c_missed: 5}}\n{body}"
+    );
     let config = RunConfig::from_yaml_str(&yaml, &format!("{name}.yaml")).unwrap();
     let out = dir.join(name);
     let options = RunOptions {

@@ -29,7 +29,11 @@ fn print_built(built: &BuiltReport) {
         built.planned_units,
         built.trials,
         built.seconds,
-        if built.refits > 0 { format!(", {} models refitted for the curves", built.refits) } else { String::new() }
+        if built.refits > 0 {
+            format!(", {} models refitted for the curves", built.refits)
+        } else {
+            String::new()
+        }
     );
 }
 

@@ -59,7 +59,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => match Shard::from_slurm_env() {
                 Some(found) => {
                     let shard = found.map_err(|e| anyhow::anyhow!("{e}"))?;
-                    eprintln!("shard {shard} of the Slurm array task (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT); pass --shard 0/1 to run everything");
+                    eprintln!(
+                        "shard {shard} of the Slurm array task (SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT); pass --shard 0/1 to run everything"
+                    );
                     Some(shard)
                 }
                 None => None,

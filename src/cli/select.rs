@@ -25,7 +25,9 @@ fn parse_sizes(text: &str) -> anyhow::Result<Vec<usize>> {
     let sizes: Vec<usize> = if let Some((a, b)) = text.split_once("..") {
         let (low, high) = (number(a)?, number(b.trim_start_matches('='))?);
         if low > high {
-            anyhow::bail!("--n-components: the range {text} is empty (write low..high with low ≤ high, e.g. 1..8)");
+            anyhow::bail!(
+                "--n-components: the range {text} is empty (write low..high with low ≤ high, e.g. 1..8)"
+            );
         }
         if high - low >= MAX_CANDIDATES {
             anyhow::bail!(

@@ -137,7 +137,10 @@ pub fn slurm(args: SlurmArgs) -> anyhow::Result<ExitCode> {
     }
     let array_id = sbatch(&[], &array_path)?;
     let merge_id = sbatch(&[format!("--dependency=afterok:{array_id}")], &merge_path)?;
-    println!("submitted array job {array_id} ({} tasks) and merge job {merge_id} (after the array succeeds)", args.array);
+    println!(
+        "submitted array job {array_id} ({} tasks) and merge job {merge_id} (after the array succeeds)",
+        args.array
+    );
     println!("follow with `gmmtune status {}`", run_dir.display());
     Ok(ExitCode::SUCCESS)
 }

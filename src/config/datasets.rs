@@ -127,7 +127,7 @@ pub(super) fn parse_dataset_entry(
                 family: None,
                 protocol: None,
                 cost_model: None,
-            })
+            });
         }
         serde_norway::Value::Mapping(map) => map,
         other => {
@@ -137,7 +137,7 @@ pub(super) fn parse_dataset_entry(
                     "expected a registry name or a mapping such as `{{path: data.csv}}`, found {}",
                     describe(&other)
                 ),
-            ))
+            ));
         }
     };
     if let Some(stray) = map
@@ -186,7 +186,7 @@ pub(super) fn parse_dataset_entry(
             return Err(err(
                 &key,
                 "give `path: FILE` for a file, or `name: NAME` for a registry dataset".into(),
-            ))
+            ));
         }
     };
     let name = match source {

@@ -279,7 +279,7 @@ impl RunConfig {
                 return Err(invalid(
                     "seeds",
                     "give `seed: N` or `seeds: [N, ...]`, not both".into(),
-                ))
+                ));
             }
             (Some(seed), None) => vec![seed],
             (None, Some(seeds)) => seeds,
@@ -342,16 +342,16 @@ impl RunConfig {
         if raw.cv_folds < 2 {
             return Err(invalid("cv_folds", "must be at least 2".into()));
         }
-        if let Some(rows) = raw.cv_max_rows {
-            if rows < raw.cv_folds {
-                return Err(invalid(
+        if let Some(rows) = raw.cv_max_rows
+            && rows < raw.cv_folds
+        {
+            return Err(invalid(
                     "cv_max_rows",
                     format!(
                         "{rows} rows cannot make {} folds: give at least `cv_folds` rows, or leave it out to use every fit row",
                         raw.cv_folds
                     ),
                 ));
-            }
         }
         if !(raw.score_quantile > 0.0 && raw.score_quantile < 1.0) {
             return Err(invalid(
@@ -367,13 +367,13 @@ impl RunConfig {
                 return Err(invalid(
                     "jobs",
                     "must be at least 1 (or omitted for all cores)".into(),
-                ))
+                ));
             }
             Some(j) if j > MAX_JOBS => {
                 return Err(invalid(
                     "jobs",
                     format!("{j} threads is more than gmmtune starts (at most {MAX_JOBS})"),
-                ))
+                ));
             }
             _ => {}
         }
@@ -583,28 +583,91 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let cases = [
-            ("name: 'a b'\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n", "name"),
-            ("name: t\ndatasets: []\nstrategies: [{kind: grid}]\n", "datasets"),
-            ("name: t\ndatasets: [wbc, wbc]\nstrategies: [{kind: grid}]\n", "datasets[1]"),
+            (
+                "name: 'a b'\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n",
+                "name",
+            ),
+            (
+                "name: t\ndatasets: []\nstrategies: [{kind: grid}]\n",
+                "datasets",
+            ),
+            (
+                "name: t\ndatasets: [wbc, wbc]\nstrategies: [{kind: grid}]\n",
+                "datasets[1]",
+            ),
             ("name: t\ndatasets: [wbc]\nstrategies: []\n", "strategies"),
-            ("name: t\ndatasets: [wbc]\nfit: {n_init: 0}\nstrategies: [{kind: grid}]\n", "fit.n_init"),
-            ("name: t\ndatasets: [wbc]\nfit: {tol: -1}\nstrategies: [{kind: grid}]\n", "fit.tol"),
-            ("name: t\ndatasets: [wbc]\ncv_folds: 1\nstrategies: [{kind: grid}]\n", "cv_folds"),
-            ("name: t\ndatasets: [wbc]\ncv_max_rows: 3\nstrategies: [{kind: grid}]\n", "cv_max_rows"),
-            ("name: t\ndatasets: [wbc]\nscore_quantile: 1\nstrategies: [{kind: grid}]\n", "score_quantile"),
-            ("name: t\ndatasets: [wbc]\njobs: 0\nstrategies: [{kind: grid}]\n", "jobs"),
-            ("name: t\ndatasets: [wbc]\njobs: 100000\nstrategies: [{kind: grid}]\n", "jobs"),
-            ("name: t\nseed: 1\nseeds: [2]\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n", "seeds"),
-            ("name: t\nseeds: []\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n", "seeds"),
-            ("name: t\nseeds: [1, 1]\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n", "seeds[1]"),
-            ("name: t\ndatasets: [wbc]\ncost_model: {c_alarm: -1, c_missed: 5}\nstrategies: [{kind: grid}]\n", "cost_model"),
-            ("name: t\ndatasets: [wbc]\nprotocol: {split: {method: stratified, train: 0.9, validation: 0.2}}\nstrategies: [{kind: grid}]\n", "protocol.split"),
-            ("name: t\ndatasets: [wbc]\nstrategies: [{kind: random}]\n", "strategies[0]"),
-            ("name: t\ndatasets: [wbc]\nstrategies: [{kind: grid}, {kind: grid}]\n", "strategies[1].name"),
-            ("name: t\ndatasets: [wbc]\nstrategies: [{kind: random, budget: {trials: 0}}]\n", "strategies[0]"),
-            ("name: t\ndatasets: [wbc]\nstrategies: [{kind: random, budget: {time_s: -1}}]\n", "strategies[0]"),
-            ("name: t\ndatasets: [wbc]\nspace: {n_components: {low: 1, high: 18446744073709551615}}\nstrategies: [{kind: grid}]\n", "space.n_components.high"),
-            ("name: t\ndatasets: [wbc]\nspace: {n_components: {low: 1, high: 8, grid: 100000000}}\nstrategies: [{kind: grid}]\n", "space.n_components.grid"),
+            (
+                "name: t\ndatasets: [wbc]\nfit: {n_init: 0}\nstrategies: [{kind: grid}]\n",
+                "fit.n_init",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nfit: {tol: -1}\nstrategies: [{kind: grid}]\n",
+                "fit.tol",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\ncv_folds: 1\nstrategies: [{kind: grid}]\n",
+                "cv_folds",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\ncv_max_rows: 3\nstrategies: [{kind: grid}]\n",
+                "cv_max_rows",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nscore_quantile: 1\nstrategies: [{kind: grid}]\n",
+                "score_quantile",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\njobs: 0\nstrategies: [{kind: grid}]\n",
+                "jobs",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\njobs: 100000\nstrategies: [{kind: grid}]\n",
+                "jobs",
+            ),
+            (
+                "name: t\nseed: 1\nseeds: [2]\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n",
+                "seeds",
+            ),
+            (
+                "name: t\nseeds: []\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n",
+                "seeds",
+            ),
+            (
+                "name: t\nseeds: [1, 1]\ndatasets: [wbc]\nstrategies: [{kind: grid}]\n",
+                "seeds[1]",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\ncost_model: {c_alarm: -1, c_missed: 5}\nstrategies: [{kind: grid}]\n",
+                "cost_model",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nprotocol: {split: {method: stratified, train: 0.9, validation: 0.2}}\nstrategies: [{kind: grid}]\n",
+                "protocol.split",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nstrategies: [{kind: random}]\n",
+                "strategies[0]",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nstrategies: [{kind: grid}, {kind: grid}]\n",
+                "strategies[1].name",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nstrategies: [{kind: random, budget: {trials: 0}}]\n",
+                "strategies[0]",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nstrategies: [{kind: random, budget: {time_s: -1}}]\n",
+                "strategies[0]",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nspace: {n_components: {low: 1, high: 18446744073709551615}}\nstrategies: [{kind: grid}]\n",
+                "space.n_components.high",
+            ),
+            (
+                "name: t\ndatasets: [wbc]\nspace: {n_components: {low: 1, high: 8, grid: 100000000}}\nstrategies: [{kind: grid}]\n",
+                "space.n_components.grid",
+            ),
         ];
         for (yaml, key) in cases {
             assert_eq!(key_of(yaml), key, "{yaml}");

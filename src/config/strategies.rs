@@ -108,12 +108,12 @@ pub(super) fn parse_strategy_entry(
         }
         _ => objective,
     };
-    if let Some(t) = budget.time_s {
-        if !(t > 0.0 && t.is_finite()) {
-            return Err(err(
-                "budget.time_s must be a positive number of seconds".into()
-            ));
-        }
+    if let Some(t) = budget.time_s
+        && !(t > 0.0 && t.is_finite())
+    {
+        return Err(err(
+            "budget.time_s must be a positive number of seconds".into()
+        ));
     }
     if budget.trials == Some(0) {
         return Err(err("budget.trials must be at least 1".into()));

@@ -148,7 +148,7 @@ pub fn load_table(
                 table,
                 sha256,
                 cache: CacheUse::Hit,
-            })
+            });
         }
         Err(EntryProblem::Missing) => None,
         Err(EntryProblem::Invalid(reason)) => Some(reason),

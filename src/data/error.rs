@@ -229,7 +229,9 @@ pub enum DataError {
         reason: String,
     },
     /// Ordered split bounds do not fit the table.
-    #[error("dataset `{dataset}` ({source_path}): ordered split train_end = {train_end}, validation_end = {validation_end} does not fit {rows} rows: {reason}")]
+    #[error(
+        "dataset `{dataset}` ({source_path}): ordered split train_end = {train_end}, validation_end = {validation_end} does not fit {rows} rows: {reason}"
+    )]
     OrderedBounds {
         /// Dataset name.
         dataset: String,
@@ -245,7 +247,9 @@ pub enum DataError {
         reason: String,
     },
     /// A column split was asked for but the table has no split column.
-    #[error("dataset `{dataset}` ({source_path}): split method `column` needs a split column, but the table has none; add a column named `split` holding train, validation or test for each row, or choose another split method")]
+    #[error(
+        "dataset `{dataset}` ({source_path}): split method `column` needs a split column, but the table has none; add a column named `split` holding train, validation or test for each row, or choose another split method"
+    )]
     MissingSplitColumn {
         /// Dataset name.
         dataset: String,
@@ -253,7 +257,9 @@ pub enum DataError {
         source_path: String,
     },
     /// The table has no labels, which splitting and evaluation need.
-    #[error("dataset `{dataset}` ({source_path}): the table has no labels; set its label column (a column of 0 = normal, non-zero = anomaly)")]
+    #[error(
+        "dataset `{dataset}` ({source_path}): the table has no labels; set its label column (a column of 0 = normal, non-zero = anomaly)"
+    )]
     MissingLabels {
         /// Dataset name.
         dataset: String,
@@ -261,7 +267,9 @@ pub enum DataError {
         source_path: String,
     },
     /// The training part holds no normal rows while the model is to be fitted on normal rows only.
-    #[error("dataset `{dataset}` ({source_path}): the train part has {train_rows} rows but none is normal (label 0), so there is nothing to fit with train_on: normal; use train_on: all or change the split")]
+    #[error(
+        "dataset `{dataset}` ({source_path}): the train part has {train_rows} rows but none is normal (label 0), so there is nothing to fit with train_on: normal; use train_on: all or change the split"
+    )]
     NoNormalTrainRows {
         /// Dataset name.
         dataset: String,
@@ -281,7 +289,9 @@ pub enum DataError {
         reason: String,
     },
     /// A part of the split has no rows.
-    #[error("dataset `{dataset}` ({source_path}): the {part} part has no rows ({rows} rows in the table); {hint}")]
+    #[error(
+        "dataset `{dataset}` ({source_path}): the {part} part has no rows ({rows} rows in the table); {hint}"
+    )]
     EmptyPart {
         /// Dataset name.
         dataset: String,
@@ -295,7 +305,9 @@ pub enum DataError {
         hint: String,
     },
     /// A matrix given to a fitted standardiser has the wrong number of columns.
-    #[error("standardizer was fitted on {expected} features but the data has {found} columns; transform data with the same columns as the data it was fitted on")]
+    #[error(
+        "standardizer was fitted on {expected} features but the data has {found} columns; transform data with the same columns as the data it was fitted on"
+    )]
     WidthMismatch {
         /// Features the standardiser was fitted on.
         expected: usize,

@@ -200,10 +200,10 @@ fn check_table(table: &Table, labels: &[bool], name: &str) -> Result<(), DataErr
     if labels.len() != rows {
         problems.push(format!("{} labels for {rows} rows", labels.len()));
     }
-    if let Some(split) = &table.split {
-        if split.len() != rows {
-            problems.push(format!("{} split tags for {rows} rows", split.len()));
-        }
+    if let Some(split) = &table.split
+        && split.len() != rows
+    {
+        problems.push(format!("{} split tags for {rows} rows", split.len()));
     }
     if table.feature_names.len() != table.n_features() {
         problems.push(format!(

@@ -106,7 +106,9 @@ impl SplitMethod {
                 }
                 if !ok(validation) {
                     return Err(DataError::InvalidSplit {
-                        reason: format!("stratified validation fraction {validation} must lie strictly between 0 and 1"),
+                        reason: format!(
+                            "stratified validation fraction {validation} must lie strictly between 0 and 1"
+                        ),
                     });
                 }
                 if train + validation >= 1.0 {
@@ -246,7 +248,7 @@ fn stratified(labels: &[bool], train: f64, validation: f64, seed: u64) -> SplitI
         let mut rows: Vec<usize> = labels
             .iter()
             .enumerate()
-            .filter(|(_, &label)| label == class)
+            .filter(|&(_, &label)| label == class)
             .map(|(row, _)| row)
             .collect();
         rows.shuffle(&mut rng);

@@ -371,19 +371,18 @@ impl Layout {
                         path: path.to_owned(),
                         label: label.clone(),
                         available: header.join(", "),
-                    })
+                    });
                 }
                 None => {}
             }
         }
         let mut has_split = false;
-        if let Some(split) = &options.split_column {
-            if let Some(index) = position(split) {
-                if roles[index] == Role::Feature {
-                    roles[index] = Role::Split;
-                    has_split = true;
-                }
-            }
+        if let Some(split) = &options.split_column
+            && let Some(index) = position(split)
+            && roles[index] == Role::Feature
+        {
+            roles[index] = Role::Split;
+            has_split = true;
         }
         let feature_names: Vec<String> = header
             .iter()

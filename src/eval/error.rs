@@ -47,7 +47,9 @@ pub enum EvalError {
     #[error("invalid threshold grid `linspace.n` = 0: the grid needs at least 1 point")]
     EmptyLinspace,
     /// A linspace grid with more points than a search can afford.
-    #[error("the linspace threshold grid asks for {n} points; at most {max} are allowed (each trial evaluates every point): lower `n`")]
+    #[error(
+        "the linspace threshold grid asks for {n} points; at most {max} are allowed (each trial evaluates every point): lower `n`"
+    )]
     TooManyLinspacePoints {
         /// Points asked.
         n: usize,

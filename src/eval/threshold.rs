@@ -192,10 +192,10 @@ fn cut_point_candidates(sorted_keys: &[f64]) -> Vec<f64> {
     for pair in distinct.windows(2) {
         candidates.push(cut_between(pair[0], pair[1]));
     }
-    if let Some(&highest) = distinct.last() {
-        if highest.is_finite() {
-            candidates.push(highest);
-        }
+    if let Some(&highest) = distinct.last()
+        && highest.is_finite()
+    {
+        candidates.push(highest);
     }
     candidates
 }

@@ -10,7 +10,9 @@ use crate::plot::PlotError;
 #[derive(Debug, Error)]
 pub enum ExploreError {
     /// The data does not have the model's features.
-    #[error("the data has {found} feature columns but the model was fitted on {expected} ([{names}]); pass the same columns (--exclude / --label-column)")]
+    #[error(
+        "the data has {found} feature columns but the model was fitted on {expected} ([{names}]); pass the same columns (--exclude / --label-column)"
+    )]
     FeatureMismatch {
         expected: usize,
         found: usize,
@@ -20,7 +22,9 @@ pub enum ExploreError {
     #[error("{0}")]
     TooLittleData(String),
     /// A feature has one value in every row.
-    #[error("column `{name}` is constant (every row is {value}); a Gaussian mixture cannot model it: leave it out with --exclude {name}")]
+    #[error(
+        "column `{name}` is constant (every row is {value}); a Gaussian mixture cannot model it: leave it out with --exclude {name}"
+    )]
     ConstantColumn { name: String, value: f64 },
     /// The candidate sizes are empty or too large.
     #[error("--n-components: {0}")]

@@ -285,7 +285,9 @@ impl Selection {
 
     /// The table as CSV: one row per candidate, numbers with full precision.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("n_components,covariance_type,n_parameters,log_likelihood,bic,aic,cv_loglik,converged,n_iter,error\n");
+        let mut out = String::from(
+            "n_components,covariance_type,n_parameters,log_likelihood,bic,aic,cv_loglik,converged,n_iter,error\n",
+        );
         for r in &self.rows {
             let num = |v: f64| {
                 if v.is_finite() {

@@ -88,14 +88,14 @@ pub fn model_views(
             "the data has no rows to show".into(),
         ));
     }
-    if let Some(labels) = input.labels {
-        if labels.len() != input.data.nrows() {
-            return Err(ExploreError::TooLittleData(format!(
-                "{} labels for {} rows",
-                labels.len(),
-                input.data.nrows()
-            )));
-        }
+    if let Some(labels) = input.labels
+        && labels.len() != input.data.nrows()
+    {
+        return Err(ExploreError::TooLittleData(format!(
+            "{} labels for {} rows",
+            labels.len(),
+            input.data.nrows()
+        )));
     }
     let rows = file.to_model_units(input.data)?;
     let space = PlotSpace::new(file, rows.view(), options.units)?;

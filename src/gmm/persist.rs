@@ -145,7 +145,7 @@ impl TryFrom<GaussianMixtureFile> for GaussianMixture {
         check_factors(&precisions_cholesky).map_err(invalid)?;
         let lower_bound = match f.lower_bound {
             Some(v) if v.is_nan() => {
-                return Err(invalid("lower_bound must be a number or null".into()))
+                return Err(invalid("lower_bound must be a number or null".into()));
             }
             Some(v) => v,
             None => f64::NEG_INFINITY,

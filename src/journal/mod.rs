@@ -51,7 +51,9 @@ pub enum JournalError {
         source: std::io::Error,
     },
     /// A line is not a journal record.
-    #[error("{path}, line {line}: not a journal record ({message}); the file was edited or corrupted: restore it, or move the run directory away to start afresh")]
+    #[error(
+        "{path}, line {line}: not a journal record ({message}); the file was edited or corrupted: restore it, or move the run directory away to start afresh"
+    )]
     Corrupt {
         /// The file.
         path: String,

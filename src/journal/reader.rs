@@ -40,7 +40,7 @@ pub fn read_journal<T: JournalRecord>(path: &Path) -> Result<JournalFile<T>, Jou
                 records: Vec::new(),
                 lines: Vec::new(),
                 dropped_tail: None,
-            })
+            });
         }
         Err(source) => return Err(JournalError::io(path, source)),
     };
@@ -83,7 +83,7 @@ fn parse_line<T: JournalRecord>(
                 path: path.display().to_string(),
                 line: line_no,
                 found: record.format().to_string(),
-            })
+            });
         }
         Err(e) => e,
     };

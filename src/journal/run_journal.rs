@@ -136,7 +136,7 @@ fn check_one_run<T: JournalRecord>(
                         "run fingerprints differ ({fingerprint} and {}): the journals come from different runs",
                         record.run()
                     ),
-                })
+                });
             }
             Some(_) => {}
         }
@@ -173,7 +173,7 @@ fn dedupe<T: JournalRecord + PartialEq>(
                         first: where_from[&k].clone(),
                         other: at,
                         what: format!("two different records of {}", describe(&k)),
-                    })
+                    });
                 }
             }
         }

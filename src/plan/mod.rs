@@ -45,7 +45,9 @@ pub enum PlanError {
         message: String,
     },
     /// No registry was found for the dataset names of the config.
-    #[error("config {path}: dataset `{name}` is a registry name, but no registry was found (looked for {tried}); set `registry: PATH` in the config, or the environment variable GMMTUNE_REGISTRY")]
+    #[error(
+        "config {path}: dataset `{name}` is a registry name, but no registry was found (looked for {tried}); set `registry: PATH` in the config, or the environment variable GMMTUNE_REGISTRY"
+    )]
     NoRegistry {
         /// The config file.
         path: String,
@@ -58,7 +60,9 @@ pub enum PlanError {
     #[error(transparent)]
     Registry(Box<DataError>),
     /// The registry named by the environment could not be read.
-    #[error("the registry named by ${variable} cannot be read: {source}; point {variable} at a registry file, or unset it")]
+    #[error(
+        "the registry named by ${variable} cannot be read: {source}; point {variable} at a registry file, or unset it"
+    )]
     RegistryFromEnv {
         /// The environment variable.
         variable: &'static str,
@@ -66,7 +70,9 @@ pub enum PlanError {
         source: Box<DataError>,
     },
     /// A dataset name is not in the registry.
-    #[error("config {path}: `{key}`: dataset `{name}` is not in the registry {registry} (it lists: {known}); name a registered dataset or give `{{path: FILE}}`")]
+    #[error(
+        "config {path}: `{key}`: dataset `{name}` is not in the registry {registry} (it lists: {known}); name a registered dataset or give `{{path: FILE}}`"
+    )]
     UnknownDataset {
         /// The config file.
         path: String,
@@ -182,7 +188,11 @@ impl Plan {
                     "dataset `{}` ({}) has no label column `{}`, and strateg{} {} need{} anomaly labels: name its label column with `label_column`, or use `objective: bic` or `cv_loglik`",
                     planned.name,
                     planned.path.display(),
-                    planned.read_options.label_column.as_deref().unwrap_or("label"),
+                    planned
+                        .read_options
+                        .label_column
+                        .as_deref()
+                        .unwrap_or("label"),
                     if needing.len() == 1 { "y" } else { "ies" },
                     needing.join(", "),
                     if needing.len() == 1 { "s" } else { "" },
@@ -312,7 +322,7 @@ fn load_registry(config: &RunConfig) -> Result<Option<Registry>, PlanError> {
                             .collect::<Vec<_>>()
                             .join(", ")
                             + if tried.len() > 4 { ", ..." } else { "" },
-                    })
+                    });
                 }
             }
         }
@@ -395,7 +405,7 @@ fn plan_dataset(
                 format!(
                     "dataset `{name}` is a time series (ordered: true): a stratified split would train on rows that come after the test rows; use `{{method: ordered, train_end: N, validation_end: M}}` or a `split` column"
                 ),
-            ))
+            ));
         }
         Some(split) => split,
         None => match config.protocol.split {
@@ -413,7 +423,7 @@ fn plan_dataset(
                         format!(
                             "dataset `{name}` is a time series (ordered: true), and the run's split is stratified, which would shuffle its rows: give this dataset `protocol: {{split: {{method: ordered, train_end: N, validation_end: M}}}}`"
                         ),
-                    ))
+                    ));
                 }
             },
             split => split,
@@ -442,7 +452,11 @@ fn plan_dataset(
                     "a tolerance of {} rows treats row order as time, but dataset `{name}` is split `{}`{}: set the tolerance to 0 for this dataset (`{key}.cost_model`), or split it in time order (`{{method: ordered, ...}}`, or a `split` column of a dataset marked `ordered: true`)",
                     cost_model.tolerance,
                     describe_split(&split),
-                    if matches!(split, SplitMethod::Column) { " on rows not marked as a time series" } else { ", which shuffles its rows" }
+                    if matches!(split, SplitMethod::Column) {
+                        " on rows not marked as a time series"
+                    } else {
+                        ", which shuffles its rows"
+                    }
                 ),
             ));
         }

@@ -241,11 +241,11 @@ impl Figure {
             Layer::Dots(d) => Some(&mut d.style),
             _ => None,
         };
-        if let Some(slot) = style {
-            if slot.is_none() {
-                *slot = Some(self.next_style);
-                self.next_style += 1;
-            }
+        if let Some(slot) = style
+            && slot.is_none()
+        {
+            *slot = Some(self.next_style);
+            self.next_style += 1;
         }
         self.layers.push(layer);
         self

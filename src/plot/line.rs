@@ -100,10 +100,10 @@ impl Line {
         let mut run: Vec<(f64, f64)> = Vec::new();
         for &(a, b) in &self.points {
             if x.accepts(a) && y.accepts(b) {
-                if self.step {
-                    if let Some(&(_, last_y)) = run.last() {
-                        run.push((a, last_y));
-                    }
+                if self.step
+                    && let Some(&(_, last_y)) = run.last()
+                {
+                    run.push((a, last_y));
                 }
                 run.push((a, b));
             } else if !run.is_empty() {

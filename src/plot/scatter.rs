@@ -251,10 +251,12 @@ impl Scatter {
         let Paint::Shaded { values, range, .. } = &self.paint else {
             return None;
         };
-        if let Some((a, b)) = range {
-            if a.is_finite() && b.is_finite() && a < b {
-                return Some((*a, *b));
-            }
+        if let Some((a, b)) = range
+            && a.is_finite()
+            && b.is_finite()
+            && a < b
+        {
+            return Some((*a, *b));
         }
         let finite = values.iter().copied().filter(|v| v.is_finite());
         let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -297,7 +299,7 @@ impl Scatter {
             .points
             .iter()
             .enumerate()
-            .filter(|(_, &(a, b))| x.accepts(a) && y.accepts(b))
+            .filter(|&(_, &(a, b))| x.accepts(a) && y.accepts(b))
             .filter_map(|(i, &p)| match &self.paint {
                 Paint::Categories { index, styles, .. } => {
                     let (m, c) = styles[index[i]];

@@ -176,13 +176,13 @@ pub fn build_compare_report(
 ) -> Result<BuiltReport, ReportError> {
     let started = Instant::now();
     let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-    if let Some(out_c) = canonical(out) {
-        if dirs.iter().any(|d| canonical(d).as_ref() == Some(&out_c)) {
-            return Err(ReportError::Incomparable(vec![format!(
+    if let Some(out_c) = canonical(out)
+        && dirs.iter().any(|d| canonical(d).as_ref() == Some(&out_c))
+    {
+        return Err(ReportError::Incomparable(vec![format!(
                 "--out {} is one of the runs compared; its own report would be overwritten: choose another directory",
                 out.display()
             )]));
-        }
     }
     let model = compare_model(dirs)?;
     let title = format!(

@@ -199,10 +199,10 @@ impl Cell {
     /// a column of its own where a table needs it).
     pub fn mean_sd(mean: Option<f64>, sd: Option<f64>, decimals: usize) -> Cell {
         let mut cell = Cell::number(mean, decimals);
-        if let (Some(_), Some(sd)) = (mean, sd) {
-            if sd.is_finite() {
-                cell.shown = format!("{} ± {sd:.decimals$}", cell.shown);
-            }
+        if let (Some(_), Some(sd)) = (mean, sd)
+            && sd.is_finite()
+        {
+            cell.shown = format!("{} ± {sd:.decimals$}", cell.shown);
         }
         cell
     }

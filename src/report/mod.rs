@@ -77,7 +77,9 @@ pub enum ReportError {
     #[error("two report files are named {0}")]
     Duplicate(String),
     /// Units finished but their trials are gone.
-    #[error("{dir}: {units_file} lists {units} finished unit(s) but {trials} is missing or empty, so the report cannot be rebuilt; restore the trial journal (a report committed without it is already complete and needs no rebuild)")]
+    #[error(
+        "{dir}: {units_file} lists {units} finished unit(s) but {trials} is missing or empty, so the report cannot be rebuilt; restore the trial journal (a report committed without it is already complete and needs no rebuild)"
+    )]
     MissingTrials {
         /// The run directory.
         dir: String,

@@ -36,18 +36,18 @@ impl RunSource {
             dir: dir.display().to_string(),
         })?;
         let journal = RunJournal::load(dir).map_err(RunError::from)?;
-        if let Some(found) = journal.fingerprint() {
-            if found != manifest.fingerprint {
-                return Err(RunError::Journal(JournalError::Mixed {
-                    first: dir.join(MANIFEST_FILE).display().to_string(),
-                    other: dir.join(TRIALS_FILE).display().to_string(),
-                    what: format!(
-                        "the journal was written by run {found}, the manifest is of run {}",
-                        manifest.fingerprint
-                    ),
-                })
-                .into());
-            }
+        if let Some(found) = journal.fingerprint()
+            && found != manifest.fingerprint
+        {
+            return Err(RunError::Journal(JournalError::Mixed {
+                first: dir.join(MANIFEST_FILE).display().to_string(),
+                other: dir.join(TRIALS_FILE).display().to_string(),
+                what: format!(
+                    "the journal was written by run {found}, the manifest is of run {}",
+                    manifest.fingerprint
+                ),
+            })
+            .into());
         }
         if journal.trials.is_empty() && !journal.units.is_empty() {
             return Err(ReportError::MissingTrials {

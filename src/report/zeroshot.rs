@@ -455,7 +455,14 @@ pub fn section(z: &ZeroshotTables) -> Result<Section, ReportError> {
         let mut t = Table::new(
             "zeroshot-paired-tests",
             "The headline method against each other method (from comparisons.csv): datasets won, tied, lost, mean difference of test AUC, Wilcoxon signed-rank p",
-            &["against", "wins", "ties", "losses", "mean difference", "Wilcoxon p"],
+            &[
+                "against",
+                "wins",
+                "ties",
+                "losses",
+                "mean difference",
+                "Wilcoxon p",
+            ],
         );
         for p in &z.tests {
             t.push(vec![

@@ -55,7 +55,8 @@ pub const CACHE_DIR_ENV: &str = "GMMTUNE_CACHE_DIR";
 ///
 /// ```
 /// use std::path::Path;
-/// std::env::remove_var(gmmtune::run::CACHE_DIR_ENV);
+/// // SAFETY: the example's process has no other thread reading the environment.
+/// unsafe { std::env::remove_var(gmmtune::run::CACHE_DIR_ENV) };
 /// let cache = gmmtune::run::table_cache(Path::new("reports/big")).unwrap();
 /// assert_eq!(cache.dir(), Path::new("reports/big/cache"));
 /// ```

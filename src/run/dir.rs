@@ -78,12 +78,12 @@ pub fn open_run_dir(
             return Err(RunError::ConfigChanged {
                 dir: dir.display().to_string(),
                 differences: old.differences(&manifest),
-            })
+            });
         }
         (None, true) if !force => {
             return Err(RunError::NoManifest {
                 dir: dir.display().to_string(),
-            })
+            });
         }
         (found, true) => {
             let generation = archive_generation(dir)?;

@@ -32,7 +32,9 @@ pub enum ExportError {
         what: String,
     },
     /// The data file is not the one the run read.
-    #[error("{path}: the file changed since the run read it (sha256 {expected} then, {found} now): the model of the run cannot be rebuilt from it")]
+    #[error(
+        "{path}: the file changed since the run read it (sha256 {expected} then, {found} now): the model of the run cannot be rebuilt from it"
+    )]
     DataChanged {
         /// The file.
         path: String,
@@ -54,7 +56,9 @@ pub enum ExportError {
     #[error("refitting the selected configuration failed: {0}")]
     Fit(#[from] GmmError),
     /// The rebuilt model measures differently from the journal.
-    #[error("the rebuilt model does not reproduce trial {trial} of {unit}: {fields} differ (journal vs rebuilt); the run was made by another build or on another machine")]
+    #[error(
+        "the rebuilt model does not reproduce trial {trial} of {unit}: {fields} differ (journal vs rebuilt); the run was made by another build or on another machine"
+    )]
     Mismatch {
         /// The unit.
         unit: String,
@@ -123,7 +127,7 @@ pub fn export_selected(
             return Err(no_unit(format!(
                 "unit {dataset} / {strategy}{} has no trials",
                 seed.map_or(String::new(), |s| format!(" / seed {s}"))
-            )))
+            )));
         }
         many => {
             return Err(no_unit(format!(
@@ -132,7 +136,7 @@ pub fn export_selected(
                     .map(|r| r.unit.seed.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )))
+            )));
         }
     };
     let record = row.selected.clone().ok_or_else(|| {

@@ -59,7 +59,9 @@ pub enum RunError {
         source: Box<DataError>,
     },
     /// The run directory already holds results and neither resume nor another directory was asked.
-    #[error("{dir} already holds the results of a run; pass --resume to continue it, or --out DIR to write elsewhere")]
+    #[error(
+        "{dir} already holds the results of a run; pass --resume to continue it, or --out DIR to write elsewhere"
+    )]
     ResultsExist {
         /// The directory.
         dir: String,
@@ -73,7 +75,9 @@ pub enum RunError {
         differences: Vec<String>,
     },
     /// Journals without the manifest that says which run wrote them.
-    #[error("{dir} holds journals but no run.json, so it cannot be checked to be the same run: restore run.json, use --out DIR for a new run, or --resume --force to keep the old results as an earlier generation")]
+    #[error(
+        "{dir} holds journals but no run.json, so it cannot be checked to be the same run: restore run.json, use --out DIR for a new run, or --resume --force to keep the old results as an earlier generation"
+    )]
     NoManifest {
         /// The directory.
         dir: String,
@@ -328,17 +332,17 @@ pub fn run_prepared(
 pub fn write_summary(dir: &Path) -> Result<(Vec<SummaryRow>, Vec<String>), RunError> {
     let manifest = run_manifest(dir)?;
     let journal = RunJournal::load(dir)?;
-    if let Some(found) = journal.fingerprint() {
-        if found != manifest.fingerprint {
-            return Err(RunError::Journal(JournalError::Mixed {
-                first: dir.join(manifest::MANIFEST_FILE).display().to_string(),
-                other: dir.join(TRIALS_FILE).display().to_string(),
-                what: format!(
-                    "the journal was written by run {found}, the manifest is of run {}",
-                    manifest.fingerprint
-                ),
-            }));
-        }
+    if let Some(found) = journal.fingerprint()
+        && found != manifest.fingerprint
+    {
+        return Err(RunError::Journal(JournalError::Mixed {
+            first: dir.join(manifest::MANIFEST_FILE).display().to_string(),
+            other: dir.join(TRIALS_FILE).display().to_string(),
+            what: format!(
+                "the journal was written by run {found}, the manifest is of run {}",
+                manifest.fingerprint
+            ),
+        }));
     }
     let datasets: Vec<String> = manifest.datasets.iter().map(|d| d.name.clone()).collect();
     let rows = summarise(&journal, &datasets, &manifest.strategies);

@@ -33,7 +33,7 @@ pub fn shard_units(
     let mine: Vec<(usize, u64)> = groups
         .iter()
         .zip(&owner)
-        .filter(|(_, &o)| o == shard.index)
+        .filter(|&(_, &o)| o == shard.index)
         .map(|(g, _)| *g)
         .collect();
     let units = plan
@@ -86,13 +86,13 @@ pub fn check_shard_target(
     shard: Shard,
 ) -> Result<(), RunError> {
     let fingerprint = &manifest.fingerprint;
-    if let Some(top) = RunManifest::read(run_dir)? {
-        if &top.fingerprint != fingerprint {
-            return Err(RunError::ConfigChanged {
-                dir: run_dir.display().to_string(),
-                differences: top.differences(manifest),
-            });
-        }
+    if let Some(top) = RunManifest::read(run_dir)?
+        && &top.fingerprint != fingerprint
+    {
+        return Err(RunError::ConfigChanged {
+            dir: run_dir.display().to_string(),
+            differences: top.differences(manifest),
+        });
     }
     if nonempty(&run_dir.join(TRIALS_FILE)) || nonempty(&run_dir.join(UNITS_FILE)) {
         return Err(RunError::Io {
@@ -102,16 +102,15 @@ pub fn check_shard_target(
     }
     let siblings = shard_dirs(run_dir)?;
     for (_, dir) in &siblings {
-        if let Some(m) = RunManifest::read(dir)? {
-            if &m.fingerprint != fingerprint {
-                let mut differences =
-                    vec![format!("its shard {} is of another run", dir.display())];
-                differences.extend(m.differences(manifest));
-                return Err(RunError::ConfigChanged {
-                    dir: run_dir.display().to_string(),
-                    differences,
-                });
-            }
+        if let Some(m) = RunManifest::read(dir)?
+            && &m.fingerprint != fingerprint
+        {
+            let mut differences = vec![format!("its shard {} is of another run", dir.display())];
+            differences.extend(m.differences(manifest));
+            return Err(RunError::ConfigChanged {
+                dir: run_dir.display().to_string(),
+                differences,
+            });
         }
     }
     if let Some((other, dir)) = siblings.into_iter().find(|(s, _)| s.count != shard.count) {
@@ -157,7 +156,7 @@ pub fn run_manifest(dir: &Path) -> Result<RunManifest, RunError> {
                         shard_dir.display(),
                         m.fingerprint
                     )],
-                })
+                });
             }
             Some(_) => {}
             None => found = Some((m, shard_dir)),

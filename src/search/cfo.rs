@@ -570,17 +570,16 @@ impl Strategy for Cfo {
             gate.record(config, n_iter);
         }
         let objective = objective.filter(|o| !o.is_nan());
-        if let Proposer::Thread(id) = proposer {
-            if let Some((current, thread)) = self.thread.as_mut() {
-                if *current == id {
-                    // As FLAML's tune.run: the reported result first (`on_trial_result`), then
-                    // the completion.
-                    if let Some(objective) = objective {
-                        thread.on_trial_result(trial, objective, cost);
-                    }
-                    thread.on_trial_complete(trial, objective, cost);
-                }
+        if let Proposer::Thread(id) = proposer
+            && let Some((current, thread)) = self.thread.as_mut()
+            && *current == id
+        {
+            // As FLAML's tune.run: the reported result first (`on_trial_result`), then
+            // the completion.
+            if let Some(objective) = objective {
+                thread.on_trial_result(trial, objective, cost);
             }
+            thread.on_trial_complete(trial, objective, cost);
         }
         if let Some(objective) = objective {
             self.cost_used += cost;
@@ -605,10 +604,10 @@ impl Strategy for Cfo {
                 self.update_admissible_region(config);
             }
         }
-        if let (Proposer::Thread(id), Some((current, _))) = (proposer, &self.thread) {
-            if *current == id {
-                self.clean();
-            }
+        if let (Proposer::Thread(id), Some((current, _))) = (proposer, &self.thread)
+            && *current == id
+        {
+            self.clean();
         }
     }
 }
@@ -756,7 +755,9 @@ mod tests {
             }
         }
         let (cfo_mean, random_mean) = (cfo_total / seeds as f64, random_total / seeds as f64);
-        eprintln!("mean best after {n} trials: CFO {cfo_mean}, random {random_mean}, CFO near {near}/{seeds}");
+        eprintln!(
+            "mean best after {n} trials: CFO {cfo_mean}, random {random_mean}, CFO near {near}/{seeds}"
+        );
         assert!(
             near >= 30,
             "only {near} of {seeds} CFO runs got within 0.3 of the optimum"

@@ -164,11 +164,11 @@ impl Flow2 {
     /// A random unit vector (normalised standard Gaussian).
     fn rand_vector_unit_sphere(&mut self) -> Vec<f64> {
         #[cfg(test)]
-        if let Some(queue) = &self.scripted {
-            if let Some(v) = queue.lock().expect("queue lock").pop_front() {
-                let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-                return v.into_iter().map(|x| x / norm).collect();
-            }
+        if let Some(queue) = &self.scripted
+            && let Some(v) = queue.lock().expect("queue lock").pop_front()
+        {
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            return v.into_iter().map(|x| x / norm).collect();
         }
         let v: Vec<f64> = (0..self.dim)
             .map(|_| self.rng.sample::<f64, _>(StandardNormal))
@@ -271,18 +271,18 @@ impl Flow2 {
     pub(crate) fn on_trial_result(&mut self, trial: TrialId, obj: f64, cost: f64) {
         if self.best_obj.is_none_or(|best| obj < best) {
             self.best_obj = Some(obj);
-            if let Some((config, _)) = self.configs.get(&trial) {
-                if *config != self.best_config {
-                    self.best_config = config.clone();
-                    self.incumbent = self.normalize(&self.best_config);
-                    self.cost_incumbent = Some(cost);
-                    self.cost_complete4incumbent = 0.0;
-                    self.num_complete4incumbent = 0;
-                    self.num_proposedby_incumbent = 0;
-                    self.num_allowed4incumbent = 2 * self.dim as i64;
-                    self.proposed_by.clear();
-                    self.iter_best_config = self.trial_count_complete;
-                }
+            if let Some((config, _)) = self.configs.get(&trial)
+                && *config != self.best_config
+            {
+                self.best_config = config.clone();
+                self.incumbent = self.normalize(&self.best_config);
+                self.cost_incumbent = Some(cost);
+                self.cost_complete4incumbent = 0.0;
+                self.num_complete4incumbent = 0;
+                self.num_proposedby_incumbent = 0;
+                self.num_allowed4incumbent = 2 * self.dim as i64;
+                self.proposed_by.clear();
+                self.iter_best_config = self.trial_count_complete;
             }
         }
     }
@@ -291,27 +291,26 @@ impl Flow2 {
     /// failed trial, which counts as a non-improving result for its incumbent.
     pub(crate) fn on_trial_complete(&mut self, trial: TrialId, objective: Option<f64>, cost: f64) {
         self.trial_count_complete += 1;
-        if let Some(obj) = objective {
-            if self.best_obj.is_none_or(|best| obj < best) {
-                if let Some((config, step)) = self.configs.get(&trial) {
-                    self.best_obj = Some(obj);
-                    self.best_config = config.clone();
-                    self.step = *step;
-                    self.incumbent = self.normalize(&self.best_config);
-                    self.cost_incumbent = Some(cost);
-                    self.num_complete4incumbent = 0;
-                    self.cost_complete4incumbent = 0.0;
-                    self.num_proposedby_incumbent = 0;
-                    self.num_allowed4incumbent = 2 * self.dim as i64;
-                    self.proposed_by.clear();
-                    if self.k > 0 {
-                        self.step *= (self.k as f64 / self.old_k as f64).sqrt();
-                    }
-                    self.step = self.step.min(self.step_ub);
-                    self.iter_best_config = self.trial_count_complete;
-                    return;
-                }
+        if let Some(obj) = objective
+            && self.best_obj.is_none_or(|best| obj < best)
+            && let Some((config, step)) = self.configs.get(&trial)
+        {
+            self.best_obj = Some(obj);
+            self.best_config = config.clone();
+            self.step = *step;
+            self.incumbent = self.normalize(&self.best_config);
+            self.cost_incumbent = Some(cost);
+            self.num_complete4incumbent = 0;
+            self.cost_complete4incumbent = 0.0;
+            self.num_proposedby_incumbent = 0;
+            self.num_allowed4incumbent = 2 * self.dim as i64;
+            self.proposed_by.clear();
+            if self.k > 0 {
+                self.step *= (self.k as f64 / self.old_k as f64).sqrt();
             }
+            self.step = self.step.min(self.step_ub);
+            self.iter_best_config = self.trial_count_complete;
+            return;
         }
         if self.proposed_by.get(&trial) == Some(&self.incumbent) {
             self.num_complete4incumbent += 1;

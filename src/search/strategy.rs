@@ -380,7 +380,7 @@ pub fn build_strategy(
             return Err(strategy_error(
                 "strategy.kind",
                 "a zeroshot strategy reads the unit's data: build it with build_unit_strategy",
-            ))
+            ));
         }
         StrategySpec::Fixed { configs } => {
             if configs.is_empty() {

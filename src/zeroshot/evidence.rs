@@ -157,14 +157,14 @@ pub fn group_trials(
                 measured.len() - 1
             }
         };
-        if let Some(v) = r.objective.to_minimise(r.objective_value) {
-            if r.status == TrialStatus::Ok {
-                let entry = best
-                    .entry(r.unit.strategy.clone())
-                    .or_insert((v, r.trial, index));
-                if (v, r.trial) < (entry.0, entry.1) {
-                    *entry = (v, r.trial, index);
-                }
+        if let Some(v) = r.objective.to_minimise(r.objective_value)
+            && r.status == TrialStatus::Ok
+        {
+            let entry = best
+                .entry(r.unit.strategy.clone())
+                .or_insert((v, r.trial, index));
+            if (v, r.trial) < (entry.0, entry.1) {
+                *entry = (v, r.trial, index);
             }
         }
     }

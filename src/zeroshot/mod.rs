@@ -37,7 +37,9 @@ pub enum ZeroshotError {
     #[error("{0}")]
     NoEvidence(String),
     /// Every trial of a dataset and seed failed.
-    #[error("dataset `{dataset}`, seed {seed}: every trial failed, so it has no best configuration to measure regret against; drop it from the runs mined or fix its data")]
+    #[error(
+        "dataset `{dataset}`, seed {seed}: every trial failed, so it has no best configuration to measure regret against; drop it from the runs mined or fix its data"
+    )]
     AllFailed {
         /// The dataset.
         dataset: String,

@@ -245,7 +245,7 @@ impl Portfolio {
                     message: format!(
                         "`format: {f}` is not the portfolio format this gmmtune reads ({PORTFOLIO_FORMAT})"
                     ),
-                })
+                });
             }
             None => {
                 return Err(PortfolioError::Malformed {
@@ -253,7 +253,7 @@ impl Portfolio {
                     message: format!(
                         "no `format: {PORTFOLIO_FORMAT}` key: not a portfolio written by `gmmtune mine`"
                     ),
-                })
+                });
             }
         }
         let portfolio: Portfolio =
@@ -520,7 +520,7 @@ pub fn set_hyperparameter(config: &mut GmmConfig, name: &str, value: &str) -> Re
         _ => {
             return Err(format!(
                 "`{name}` is not a hyperparameter (n_components, covariance_type, reg_covar, init)"
-            ))
+            ));
         }
     }
     Ok(())

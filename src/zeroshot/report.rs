@@ -402,18 +402,27 @@ pub fn write_tables(
     let _ = writeln!(
         md,
         "Made by `{command}` ({wall}). {} held-out datasets in {} families, seeds {}; every family is held out in turn, a portfolio is mined on the others (regrets in validation AUC) and applied unchanged. Figures are test figures, means over datasets of the means over seeds; `seed sd` is the standard deviation over seeds of the mean over datasets. The headline `zeroshot` is `{}`.\n",
-        t.per_dataset.iter().filter(|r| r.method == "zeroshot").count(),
+        t.per_dataset
+            .iter()
+            .filter(|r| r.method == "zeroshot")
+            .count(),
         result.families.len(),
         {
             let mut s: Vec<u64> = result.rows.iter().map(|r| r.seed).collect();
             s.sort();
             s.dedup();
-            s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            s.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         },
         result.headline
     );
     let _ = writeln!(md, "## Methods\n");
-    let _ = writeln!(md, "| method | labels | mean test AUC | seed sd | median | mean AP | mean regret | config rank | cost ratio (val threshold) | cost ratio (label-free threshold) |");
+    let _ = writeln!(
+        md,
+        "| method | labels | mean test AUC | seed sd | median | mean AP | mean regret | config rank | cost ratio (val threshold) | cost ratio (label-free threshold) |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
     for m in &t.methods {
         let _ = writeln!(
@@ -435,7 +444,10 @@ pub fn write_tables(
         md,
         "\n## `zeroshot` against each method (test AUC per dataset)\n"
     );
-    let _ = writeln!(md, "| against | wins | ties | losses | mean difference | seed sd of the difference | Wilcoxon p |");
+    let _ = writeln!(
+        md,
+        "| against | wins | ties | losses | mean difference | seed sd of the difference | Wilcoxon p |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for c in &t.comparisons {
         let _ = writeln!(
@@ -454,9 +466,17 @@ pub fn write_tables(
         let _ = writeln!(
             md,
             "\nFriedman test over {}: chi-square {stat:.2}, p = {}. Average ranks (1 = best test AUC): {}.\n",
-            ranks.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>().join(", "),
+            ranks
+                .iter()
+                .map(|(m, _)| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             format_p(*p),
-            ranks.iter().map(|(m, r)| format!("{m} {r:.2}")).collect::<Vec<_>>().join(", ")
+            ranks
+                .iter()
+                .map(|(m, r)| format!("{m} {r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let _ = writeln!(
@@ -480,8 +500,14 @@ pub fn write_tables(
             h.regret_seed_spread
         );
     }
-    let _ = writeln!(md, "\nRules in one meta-feature, mined without the held-out family, against the constant (test AUC over the held-out datasets; the constant is used where no rule beat it on the mining datasets):\n");
-    let _ = writeln!(md, "| hyperparameter | held-out datasets with a rule | test AUC with rule | with constant | seed sd of the difference | rule mined on every dataset |");
+    let _ = writeln!(
+        md,
+        "\nRules in one meta-feature, mined without the held-out family, against the constant (test AUC over the held-out datasets; the constant is used where no rule beat it on the mining datasets):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| hyperparameter | held-out datasets with a rule | test AUC with rule | with constant | seed sd of the difference | rule mined on every dataset |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|");
     for r in &rules {
         let all = portfolio

@@ -43,14 +43,14 @@ pub fn load_evidence(dirs: &[PathBuf]) -> Result<Evidence, ZeroshotError> {
                 ))
             })?;
         let journal = RunJournal::load(dir).map_err(|e| run_err(&e))?;
-        if let Some(found) = journal.fingerprint() {
-            if found != manifest.fingerprint {
-                return Err(ZeroshotError::Inconsistent(format!(
-                    "{}: the journal was written by run {found}, the manifest is of run {}",
-                    dir.display(),
-                    manifest.fingerprint
-                )));
-            }
+        if let Some(found) = journal.fingerprint()
+            && found != manifest.fingerprint
+        {
+            return Err(ZeroshotError::Inconsistent(format!(
+                "{}: the journal was written by run {found}, the manifest is of run {}",
+                dir.display(),
+                manifest.fingerprint
+            )));
         }
         for d in &manifest.datasets {
             match manifests.get(&d.name) {
@@ -61,7 +61,7 @@ pub fn load_evidence(dirs: &[PathBuf]) -> Result<Evidence, ZeroshotError> {
                         known.family,
                         d.family,
                         dir.display()
-                    )))
+                    )));
                 }
                 Some(_) => {}
                 None => {

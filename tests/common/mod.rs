@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use gmmtune::config::RunConfig;
-use gmmtune::journal::{read_journal, JournalRecord};
+use gmmtune::journal::{read_journal, JournalRecord, TrialRecord, UnitKey, UnitRecord};
 use gmmtune::run::RunOptions;
+use gmmtune::search::driver::Progress;
+use gmmtune::search::Budget;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -117,4 +120,33 @@ pub fn stderr(out: &Output) -> String {
 /// Its standard output.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A progress observer that raises `flag` (the run's interrupt) once `after` trials have
+/// finished: an interrupted run at a chosen point.
+pub struct InterruptAfter<'a> {
+    after: usize,
+    seen: AtomicUsize,
+    flag: &'a AtomicBool,
+}
+
+impl<'a> InterruptAfter<'a> {
+    /// Raises `flag` after `after` finished trials.
+    pub fn new(after: usize, flag: &'a AtomicBool) -> Self {
+        InterruptAfter {
+            after,
+            seen: AtomicUsize::new(0),
+            flag,
+        }
+    }
+}
+
+impl Progress for InterruptAfter<'_> {
+    fn unit_started(&self, _: &UnitKey, _: &Budget, _: usize) {}
+    fn trial_finished(&self, _: &TrialRecord, _: Option<f64>) {
+        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.after {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
+    fn unit_finished(&self, _: &UnitRecord) {}
 }

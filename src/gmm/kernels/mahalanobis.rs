@@ -97,10 +97,12 @@ mod avx512 {
     /// The CPU must support AVX-512F; the slices must be as [`super::distances`] checks.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn distances(xt: &[f64], stride: usize, f: &PaddedFactor, dist: &mut [f64]) {
-        if f.d <= 8 {
-            tiles::<4, 4>(xt, stride, f, dist)
-        } else {
-            tiles::<2, 8>(xt, stride, f, dist)
+        unsafe {
+            if f.d <= 8 {
+                tiles::<4, 4>(xt, stride, f, dist)
+            } else {
+                tiles::<2, 8>(xt, stride, f, dist)
+            }
         }
     }
 
@@ -111,43 +113,46 @@ mod avx512 {
         f: &PaddedFactor,
         dist: &mut [f64],
     ) {
-        let (d, width) = (f.d, f.width);
-        let (x, p, off) = (xt.as_ptr(), f.p.as_ptr(), f.off.as_ptr());
-        let mut base = 0;
-        while base < stride {
-            let mut total = [_mm512_setzero_pd(); RG];
-            let mut j0 = 0;
-            while j0 < d {
-                let mut acc = [[_mm512_setzero_pd(); J]; RG];
-                for k in 0..(j0 + J).min(d) {
-                    let mut xk = [_mm512_setzero_pd(); RG];
-                    for (r, v) in xk.iter_mut().enumerate() {
-                        // SAFETY: k < d and base + 8·RG ≤ stride: inside `xt`.
-                        *v = unsafe { _mm512_loadu_pd(x.add(k * stride + base + 8 * r)) };
-                    }
-                    for t in 0..J {
-                        // SAFETY: j0 + J ≤ width (columns padded to a multiple of 8).
-                        let pv = _mm512_set1_pd(unsafe { *p.add(k * width + j0 + t) });
-                        for r in 0..RG {
-                            acc[r][t] = _mm512_add_pd(acc[r][t], _mm512_mul_pd(xk[r], pv));
+        // SAFETY: the caller has AVX-512F (see `distances`); each access below says why it is in bounds.
+        unsafe {
+            let (d, width) = (f.d, f.width);
+            let (x, p, off) = (xt.as_ptr(), f.p.as_ptr(), f.off.as_ptr());
+            let mut base = 0;
+            while base < stride {
+                let mut total = [_mm512_setzero_pd(); RG];
+                let mut j0 = 0;
+                while j0 < d {
+                    let mut acc = [[_mm512_setzero_pd(); J]; RG];
+                    for k in 0..(j0 + J).min(d) {
+                        let mut xk = [_mm512_setzero_pd(); RG];
+                        for (r, v) in xk.iter_mut().enumerate() {
+                            // SAFETY: k < d and base + 8·RG ≤ stride: inside `xt`.
+                            *v = _mm512_loadu_pd(x.add(k * stride + base + 8 * r));
+                        }
+                        for t in 0..J {
+                            // SAFETY: j0 + J ≤ width (columns padded to a multiple of 8).
+                            let pv = _mm512_set1_pd(*p.add(k * width + j0 + t));
+                            for r in 0..RG {
+                                acc[r][t] = _mm512_add_pd(acc[r][t], _mm512_mul_pd(xk[r], pv));
+                            }
                         }
                     }
-                }
-                for t in 0..J {
-                    // SAFETY: j0 + t < width.
-                    let o = _mm512_set1_pd(unsafe { *off.add(j0 + t) });
-                    for r in 0..RG {
-                        let v = _mm512_sub_pd(acc[r][t], o);
-                        total[r] = _mm512_add_pd(total[r], _mm512_mul_pd(v, v));
+                    for t in 0..J {
+                        // SAFETY: j0 + t < width.
+                        let o = _mm512_set1_pd(*off.add(j0 + t));
+                        for r in 0..RG {
+                            let v = _mm512_sub_pd(acc[r][t], o);
+                            total[r] = _mm512_add_pd(total[r], _mm512_mul_pd(v, v));
+                        }
                     }
+                    j0 += J;
                 }
-                j0 += J;
+                for (r, v) in total.iter().enumerate() {
+                    // SAFETY: base + 8·RG ≤ stride ≤ dist.len().
+                    _mm512_storeu_pd(dist.as_mut_ptr().add(base + 8 * r), *v);
+                }
+                base += 8 * RG;
             }
-            for (r, v) in total.iter().enumerate() {
-                // SAFETY: base + 8·RG ≤ stride ≤ dist.len().
-                unsafe { _mm512_storeu_pd(dist.as_mut_ptr().add(base + 8 * r), *v) };
-            }
-            base += 8 * RG;
         }
     }
 }
