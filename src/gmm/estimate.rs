@@ -139,17 +139,26 @@ pub(crate) fn precision_cholesky(
     match covariances {
         Covariances::Full(cov) => {
             let (k, d, _) = cov.dim();
-            // Components are independent: factor them in parallel (each sequentially).
-            let factors: Vec<Option<Array2<f64>>> = (0..k)
-                .into_par_iter()
-                .map(|c| precision_cholesky_of_matrix(cov.index_axis(Axis(0), c)))
-                .collect();
+            // Components are independent: factor them in parallel (each sequentially), each
+            // straight into its slice of the output (no second K×d×d copy).
             let mut out = Array3::zeros((k, d, d));
-            for (c, p) in factors.into_iter().enumerate() {
-                let p = p.ok_or_else(|| ill_defined(c, ct, reg_covar))?;
-                out.index_axis_mut(Axis(0), c).assign(&p);
+            let failed = out
+                .outer_iter_mut()
+                .into_par_iter()
+                .zip(cov.outer_iter().into_par_iter())
+                .enumerate()
+                .filter_map(|(c, (mut slot, matrix))| match linalg::precision_factor(matrix) {
+                    Some(p) => {
+                        slot.assign(&p);
+                        None
+                    }
+                    None => Some(c),
+                })
+                .min();
+            match failed {
+                Some(c) => Err(ill_defined(c, ct, reg_covar)),
+                None => Ok(Covariances::Full(out)),
             }
-            Ok(Covariances::Full(out))
         }
         Covariances::Tied(cov) => {
             let p = precision_cholesky_of_matrix(cov.view())

@@ -20,8 +20,11 @@ use crate::linalg::{self, simd_dispatch};
 
 /// Output columns per panel of [`weighted_scatter`].
 const PANEL: usize = 128;
-/// Rows of `W` built and multiplied at a time.
+/// Rows of `W` built and multiplied at a time below one panel and a half of features.
 const CHUNK_ROWS: usize = 256;
+/// Rows of `W` per product in the panel form: each product reads and writes the whole lower
+/// triangle of the output, so taller chunks mean fewer passes over it.
+const PANEL_CHUNK_ROWS: usize = 1024;
 /// Fewest rows per group of rows (each group keeps its own partial sum).
 const GROUP_MIN_ROWS: usize = 512;
 /// Most groups of rows.
@@ -95,7 +98,7 @@ pub(crate) fn weighted_scatter(
             .map(|group| {
                 let mut acc = Array2::<f64>::zeros((d, d));
                 let mut w = Array2::<f64>::zeros((CHUNK_ROWS, d));
-                for chunk in chunks(group) {
+                for chunk in chunks(group, CHUNK_ROWS) {
                     let wb = weigh_chunk(x, weights, centre, chunk, &mut w);
                     linalg::add_syrk_lower(acc.view_mut(), wb.t(), wb);
                 }
@@ -108,8 +111,8 @@ pub(crate) fn weighted_scatter(
     } else {
         let n_panels = d.div_ceil(PANEL);
         let width = d.div_ceil(n_panels);
-        let mut w = Array2::<f64>::zeros((CHUNK_ROWS, d));
-        for chunk in chunks(0..m) {
+        let mut w = Array2::<f64>::zeros((PANEL_CHUNK_ROWS.min(m), d));
+        for chunk in chunks(0..m, PANEL_CHUNK_ROWS) {
             let wb = weigh_chunk(x, weights, centre, chunk, &mut w);
             out.axis_chunks_iter_mut(Axis(1), width)
                 .into_par_iter()
@@ -152,12 +155,12 @@ pub(crate) fn mirror_lower(mut m: ArrayViewMut2<f64>) {
     }
 }
 
-/// Consecutive ranges of at most [`CHUNK_ROWS`] covering `range`.
-fn chunks(range: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+/// Consecutive ranges of at most `size` covering `range`.
+fn chunks(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
     range
         .clone()
-        .step_by(CHUNK_ROWS)
-        .map(move |a| a..(a + CHUNK_ROWS).min(range.end))
+        .step_by(size)
+        .map(move |a| a..(a + size).min(range.end))
 }
 
 /// The weighted centred rows `√w_i (x_i − μ)` of the rows `chunk` of the set, in `w`.
