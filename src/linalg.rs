@@ -367,6 +367,22 @@ fn invert_lower_triangular_small(l: ArrayView2<f64>) -> Option<Array2<f64>> {
 /// assert!((eye[[0, 0]] - 1.0).abs() < 1e-12 && eye[[0, 1]].abs() < 1e-12);
 /// ```
 pub fn precision_factor(a: ArrayView2<f64>) -> Option<Array2<f64>> {
+    precision_factor_split(a, 1)
+}
+
+/// Parallel tasks of [`precision_factor_split`] for a matrix factored alone (one component,
+/// or a tied covariance). A constant, not the thread count: faer splits its blocked
+/// factorisation and inverse by it, and the values must not depend on the machine.
+pub const LONE_FACTOR_TASKS: usize = 4;
+
+/// [`precision_factor`] with faer's blocked Cholesky factorisation and triangular inverse
+/// split into `tasks` parallel tasks (1: sequential). The split is fixed by `tasks`, never by
+/// the threads that run it, so a given `tasks` gives the same values on any machine.
+pub fn precision_factor_split(a: ArrayView2<f64>, tasks: usize) -> Option<Array2<f64>> {
+    let par = match tasks {
+        0 | 1 => Par::Seq,
+        t => Par::rayon(t),
+    };
     let n = a.nrows();
     if a.ncols() != n || !lower_is_finite(a) {
         return None;
@@ -382,14 +398,14 @@ pub fn precision_factor(a: ArrayView2<f64>) -> Option<Array2<f64>> {
     let mut mem = MemBuffer::new(
         faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
             n,
-            Par::Seq,
+            par,
             Default::default(),
         ),
     );
     faer::linalg::cholesky::llt::factor::cholesky_in_place(
         l.as_mut(),
         Default::default(),
-        Par::Seq,
+        par,
         MemStack::new(&mut mem),
         Default::default(),
     )
@@ -406,7 +422,7 @@ pub fn precision_factor(a: ArrayView2<f64>) -> Option<Array2<f64>> {
         // buffer (column-major strides) and is the only access to it while it lives.
         let dst = unsafe { faer::MatMut::from_raw_parts_mut(ptr, n, n, 1, n as isize) };
         // Only the lower triangle of `l` is read.
-        faer::linalg::triangular_inverse::invert_lower_triangular(dst, l.as_ref(), Par::Seq);
+        faer::linalg::triangular_inverse::invert_lower_triangular(dst, l.as_ref(), par);
     }
     p.iter().all(|v| v.is_finite()).then_some(p)
 }
@@ -620,6 +636,34 @@ mod tests {
         let mut bad = spd(4);
         bad[[3, 3]] = -5.0;
         assert!(cholesky_lower(bad.view()).is_none());
+    }
+
+    #[test]
+    fn a_split_factorisation_matches_the_sequential_one_on_any_pool() {
+        // Above SMALL_N faer factors in blocks; split into tasks, the values may differ from
+        // the sequential ones in the last bits, but never with the threads that run them.
+        let n = 300;
+        let b = Array2::from_shape_fn((n, n), |(i, j)| (((i * 37 + j * 11) % 19) as f64) / 19.0);
+        let mut a = b.t().dot(&b) / n as f64;
+        for i in 0..n {
+            a[[i, i]] += 1.0;
+        }
+        let seq = precision_factor(a.view()).unwrap();
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| precision_factor_split(a.view(), LONE_FACTOR_TASKS).unwrap())
+        };
+        let split = on(2);
+        assert_eq!(split, on(1));
+        assert_eq!(split, on(3));
+        let scale = seq.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (x, y) in split.iter().zip(seq.iter()) {
+            assert!((x - y).abs() <= 1e-12 * scale, "{x} vs {y}");
+        }
+        assert_eq!(precision_factor_split(a.view(), 1).unwrap(), seq);
     }
 
     #[test]

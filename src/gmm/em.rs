@@ -20,22 +20,6 @@ struct State {
     precisions_cholesky: Covariances,
 }
 
-/// The iterations after an exact fixed point, without computing them: each would give the
-/// same lower bound, so the next one converges when `tol > 0`, else the loop runs out at
-/// `max_iter`. Returns `(n_iter, converged)`; `history` gets their lower bounds.
-fn repeat_fixed_point(
-    history: &mut Vec<f64>,
-    iteration: usize,
-    max_iter: usize,
-    tol: f64,
-) -> (usize, bool) {
-    let lower_bound = *history.last().expect("the fixed point's iteration is recorded");
-    let later = if tol > 0.0 { 1 } else { max_iter - iteration };
-    let later = later.min(max_iter - iteration);
-    history.extend(std::iter::repeat_n(lower_bound, later));
-    (iteration + later, tol > 0.0 && later > 0)
-}
-
 impl GmmValidParams {
     /// Fits a mixture to the rows of `x` (N×d) with the random stream
     /// `Xoshiro256PlusPlus::seed_from_u64(self.seed())`.
@@ -109,9 +93,6 @@ impl GmmValidParams {
                 let est = estimate::estimate_parameters(stats, ct, self.reg_covar, &cache);
                 let total = est.nk.sum();
                 let weights = est.nk.mapv(|v| v / total);
-                let fixed_point = weights == state.weights
-                    && est.means == state.means
-                    && est.covariances == state.covariances;
                 // The previous parameters are done with: free them before the new factors
                 // are made (at large d they are K·d² values each).
                 drop(state);
@@ -128,18 +109,6 @@ impl GmmValidParams {
                 n_iter = iteration;
                 if (lower_bound - previous).abs() < self.tol {
                     converged = true;
-                    break;
-                }
-                if fixed_point {
-                    // The M-step gave back its input bit for bit (one component always does:
-                    // its responsibilities are exactly 1), so every later iteration repeats
-                    // this one exactly: the same lower bound, the same parameters.
-                    (n_iter, converged) = repeat_fixed_point(
-                        &mut history,
-                        iteration,
-                        self.max_iter,
-                        self.tol,
-                    );
                     break;
                 }
             }
@@ -411,43 +380,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn an_exact_fixed_point_ends_em_as_running_every_iteration_would() {
-        // One component reaches its fixed point in the first M-step; the later iterations
-        // are not computed but recorded as they would come out.
-        let (x, _) = blobs(3);
-        for ct in CovarianceType::ALL {
-            let fit = |max_iter: usize, tol: f64| {
-                params(1, ct, InitMethod::KMeans)
-                    .max_iter(max_iter)
-                    .tol(tol)
-                    .check()
-                    .unwrap()
-                    .fit(x.view())
-                    .unwrap()
-            };
-            let (short, long) = (fit(3, 0.0), fit(40, 0.0));
-            assert_eq!((short.n_iter(), long.n_iter()), (3, 40), "{ct}");
-            assert!(!short.converged() && !long.converged(), "{ct}");
-            assert_eq!(short.means(), long.means(), "{ct}");
-            assert_eq!(short.covariances(), long.covariances(), "{ct}");
-            let history = long.lower_bound_history();
-            assert_eq!(history.len(), 40, "{ct}");
-            assert!(history[2..].iter().all(|&v| v == history[1]), "{ct}");
-            assert_eq!(short.lower_bound(), long.lower_bound(), "{ct}");
-            let tolerant = fit(40, 1e-3);
-            assert!(tolerant.converged() && tolerant.n_iter() <= 3, "{ct}");
-        }
-        let mut history = vec![-1.0, -2.0];
-        assert_eq!(repeat_fixed_point(&mut history, 2, 5, 0.0), (5, false));
-        assert_eq!(history, [-1.0, -2.0, -2.0, -2.0, -2.0]);
-        let mut history = vec![-1.0, -2.0];
-        assert_eq!(repeat_fixed_point(&mut history, 2, 5, 1e-3), (3, true));
-        assert_eq!(history.len(), 3);
-        let mut history = vec![-1.0, -2.0];
-        assert_eq!(repeat_fixed_point(&mut history, 2, 2, 1e-3), (2, false));
     }
 
     #[test]

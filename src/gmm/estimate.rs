@@ -123,12 +123,6 @@ fn ill_defined(component: usize, covariance_type: CovarianceType, reg_covar: f64
     }
 }
 
-/// Precision Cholesky factor of one covariance matrix: `(L⁻¹)ᵀ` with `L = chol(Σ)`
-/// (upper triangular, `P·Pᵀ = Σ⁻¹`).
-pub(crate) fn precision_cholesky_of_matrix(cov: ArrayView2<f64>) -> Option<Array2<f64>> {
-    linalg::precision_factor(cov)
-}
-
 /// scikit-learn's `_compute_precision_cholesky`; a failure names the first bad component.
 pub(crate) fn precision_cholesky(
     covariances: &Covariances,
@@ -147,12 +141,17 @@ pub(crate) fn precision_cholesky(
                 .into_par_iter()
                 .zip(cov.outer_iter().into_par_iter())
                 .enumerate()
-                .filter_map(|(c, (mut slot, matrix))| match linalg::precision_factor(matrix) {
-                    Some(p) => {
-                        slot.assign(&p);
-                        None
+                .filter_map(|(c, (mut slot, matrix))| {
+                    match linalg::precision_factor_split(
+                        matrix,
+                        if k == 1 { linalg::LONE_FACTOR_TASKS } else { 1 },
+                    ) {
+                        Some(p) => {
+                            slot.assign(&p);
+                            None
+                        }
+                        None => Some(c),
                     }
-                    None => Some(c),
                 })
                 .min();
             match failed {
@@ -161,7 +160,7 @@ pub(crate) fn precision_cholesky(
             }
         }
         Covariances::Tied(cov) => {
-            let p = precision_cholesky_of_matrix(cov.view())
+            let p = linalg::precision_factor_split(cov.view(), linalg::LONE_FACTOR_TASKS)
                 .ok_or_else(|| ill_defined(0, ct, reg_covar))?;
             Ok(Covariances::Tied(p))
         }
@@ -273,7 +272,7 @@ mod tests {
     #[test]
     fn precision_cholesky_inverts_the_covariance() {
         let cov = array![[2.0, 0.3], [0.3, 1.0]];
-        let p = precision_cholesky_of_matrix(cov.view()).unwrap();
+        let p = linalg::precision_factor(cov.view()).unwrap();
         assert_eq!(p[[1, 0]], 0.0, "upper triangular as scikit-learn's");
         let prec = p.dot(&p.t());
         let eye = prec.dot(&cov);

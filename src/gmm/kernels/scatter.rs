@@ -41,13 +41,15 @@ pub(crate) enum RowWeights<'a> {
     Column(ArrayView1<'a, f64>),
     /// The listed rows only, weight 1 each.
     Rows(&'a [usize]),
+    /// The listed rows only, each with its weight in the column (indexed by data row).
+    Selected(&'a [usize], ArrayView1<'a, f64>),
 }
 
 impl RowWeights<'_> {
     fn len(&self, n: usize) -> usize {
         match self {
             RowWeights::Ones | RowWeights::Column(_) => n,
-            RowWeights::Rows(rows) => rows.len(),
+            RowWeights::Rows(rows) | RowWeights::Selected(rows, _) => rows.len(),
         }
     }
 
@@ -58,8 +60,17 @@ impl RowWeights<'_> {
             RowWeights::Ones => (t, 1.0),
             RowWeights::Column(w) => (t, w[t]),
             RowWeights::Rows(rows) => (rows[t], 1.0),
+            RowWeights::Selected(rows, w) => (rows[t], w[rows[t]]),
         }
     }
+}
+
+/// The rows of a weight column that are not exactly 0, when they are at most three quarters
+/// of it: a row of weight 0 adds exactly nothing to a scatter, and at high dimension most
+/// responsibilities underflow to 0 (each row belongs to one component to the last bit).
+fn nonzero_rows(w: ArrayView1<f64>) -> Option<Vec<usize>> {
+    let nonzero = w.iter().filter(|&&v| v != 0.0).count();
+    (nonzero * 4 <= w.len() * 3).then(|| (0..w.len()).filter(|&i| w[i] != 0.0).collect())
 }
 
 /// Groups of rows for [`weighted_scatter`] at small `d`: each keeps its own d×d partial sum.
@@ -88,6 +99,18 @@ pub(crate) fn weighted_scatter(
 ) -> Array2<f64> {
     let d = x.ncols();
     let mut out = Array2::<f64>::zeros((d, d));
+    let selected = match weights {
+        RowWeights::Column(w) => nonzero_rows(w),
+        _ => None,
+    };
+    // (ndarray's views are invariant in their lifetime: each arm reborrows.)
+    let weights = match (&selected, weights) {
+        (Some(rows), RowWeights::Column(w)) => RowWeights::Selected(rows, w.reborrow()),
+        (_, RowWeights::Column(w)) => RowWeights::Column(w.reborrow()),
+        (_, RowWeights::Selected(rows, w)) => RowWeights::Selected(rows, w.reborrow()),
+        (_, RowWeights::Rows(rows)) => RowWeights::Rows(rows),
+        (_, RowWeights::Ones) => RowWeights::Ones,
+    };
     let m = weights.len(x.nrows());
     if d == 0 || m == 0 {
         return out;
@@ -403,6 +426,27 @@ mod tests {
                 Some(&mu),
             );
             assert_close(&got, &naive(&x, &w, &mu), &format!("n={n} d={d}"));
+            // Mostly exact zeros (hard responsibilities): only the other rows are multiplied.
+            let sparse: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i % 4 == 1 {
+                        0.5 + (i % 3) as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let column = ArrayView1::from(&sparse);
+            assert_eq!(
+                nonzero_rows(column).map(|r| r.len()),
+                (n > 1).then(|| (0..n).filter(|i| i % 4 == 1).count())
+            );
+            let got = weighted_scatter(x.view(), RowWeights::Column(column), Some(&mu));
+            assert_close(
+                &got,
+                &naive(&x, &sparse, &mu),
+                &format!("sparse n={n} d={d}"),
+            );
             let ones = vec![1.0; n];
             let zero = vec![0.0; d];
             assert_close(&gram(x.view()), &naive(&x, &ones, &zero), "gram");
