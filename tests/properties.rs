@@ -381,6 +381,13 @@ fn apply(text: &str, m: &Mutation) -> String {
     }
 }
 
+/// One of `bases`, with `mutations` applied in turn.
+fn mutated(bases: &[String], base: &Index, mutations: &[Mutation]) -> String {
+    mutations
+        .iter()
+        .fold(base.get(bases).clone(), |text, m| apply(&text, m))
+}
+
 proptest! {
     #![proptest_config(config(256))]
 
@@ -400,12 +407,7 @@ proptest! {
         base in any::<Index>(),
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
-        let bases = base_configs();
-        let mut text = base.get(&bases).clone();
-        for m in &mutations {
-            text = apply(&text, m);
-        }
-        parse_and_plan(&text);
+        parse_and_plan(&mutated(&base_configs(), &base, &mutations));
     }
 }
 
@@ -417,12 +419,7 @@ proptest! {
         base in any::<Index>(),
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
-        let bases = shipped_portfolios();
-        let mut text = base.get(&bases).clone();
-        for m in &mutations {
-            text = apply(&text, m);
-        }
-        let _ = Portfolio::from_yaml_str(&text, "p.yaml");
+        let _ = Portfolio::from_yaml_str(&mutated(&shipped_portfolios(), &base, &mutations), "p.yaml");
     }
 }
 

@@ -42,6 +42,23 @@ fn cli(dir: &Path, args: &[&str]) -> Output {
     common::output(gmmtune().args(args).current_dir(dir))
 }
 
+/// `gmmtune export out --dataset d --strategy STRATEGY --output m.json` in `dir`.
+fn export_model(dir: &Path, strategy: &str) -> Output {
+    cli(
+        dir,
+        &[
+            "export",
+            "out",
+            "--dataset",
+            "d",
+            "--strategy",
+            strategy,
+            "--output",
+            "m.json",
+        ],
+    )
+}
+
 /// The same with an extra set-up of the command.
 fn cli_with(dir: &Path, args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
     let mut cmd = gmmtune();
@@ -962,19 +979,7 @@ fn cases() -> Vec<Case> {
             expect: &["out: no strategy `nope` in the run (it has: grid, random)"],
             run: |d| {
                 finished_run(d);
-                cli(
-                    d,
-                    &[
-                        "export",
-                        "out",
-                        "--dataset",
-                        "d",
-                        "--strategy",
-                        "nope",
-                        "--output",
-                        "m.json",
-                    ],
-                )
+                export_model(d, "nope")
             },
         },
         Case {
@@ -989,19 +994,7 @@ fn cases() -> Vec<Case> {
                 finished_run(d);
                 let text = std::fs::read_to_string(d.join("d.csv")).unwrap();
                 std::fs::write(d.join("d.csv"), text + "0.5,0.5,0\n").unwrap();
-                cli(
-                    d,
-                    &[
-                        "export",
-                        "out",
-                        "--dataset",
-                        "d",
-                        "--strategy",
-                        "grid",
-                        "--output",
-                        "m.json",
-                    ],
-                )
+                export_model(d, "grid")
             },
         },
         Case {
@@ -1012,19 +1005,7 @@ fn cases() -> Vec<Case> {
             run: |d| {
                 let out = run_body(d, "seeds: [1, 2]\n");
                 assert!(out.status.success(), "{}", stderr(&out));
-                cli(
-                    d,
-                    &[
-                        "export",
-                        "out",
-                        "--dataset",
-                        "d",
-                        "--strategy",
-                        "grid",
-                        "--output",
-                        "m.json",
-                    ],
-                )
+                export_model(d, "grid")
             },
         },
     ]

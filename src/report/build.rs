@@ -910,15 +910,19 @@ fn per_dataset_section(
         let ds = slug(&info.name);
         let mut blocks = Vec::new();
         let mut row: Vec<NamedSvg> = Vec::new();
-        let objectives: Vec<Objective> = {
-            let mut v: Vec<Objective> = model
+        // Each objective once, in the order the strategies first name it (a dedup of
+        // neighbours would repeat one named again after another).
+        let objectives: Vec<Objective> =
+            model
                 .strategies
                 .iter()
                 .filter_map(|s| s.objective)
-                .collect();
-            v.dedup();
-            v
-        };
+                .fold(Vec::new(), |mut seen, o| {
+                    if !seen.contains(&o) {
+                        seen.push(o);
+                    }
+                    seen
+                });
         for objective in objectives {
             let members: Vec<usize> = (0..model.strategies.len())
                 .filter(|&i| model.strategies[i].objective == Some(objective))
