@@ -663,7 +663,6 @@ mod tests {
         for (x, y) in split.iter().zip(seq.iter()) {
             assert!((x - y).abs() <= 1e-12 * scale, "{x} vs {y}");
         }
-        assert_eq!(precision_factor_split(a.view(), 1).unwrap(), seq);
     }
 
     #[test]

@@ -42,6 +42,13 @@ fn cli(dir: &Path, args: &[&str]) -> Output {
     common::output(gmmtune().args(args).current_dir(dir))
 }
 
+/// `gmmtune fit --data d.csv --output m.json` in `dir`, with `extra` flags.
+fn fit_model(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["fit", "--data", "d.csv", "--output", "m.json"];
+    args.extend_from_slice(extra);
+    cli(dir, &args)
+}
+
 /// `gmmtune export out --dataset d --strategy STRATEGY --output m.json` in `dir`.
 fn export_model(dir: &Path, strategy: &str) -> Output {
     cli(
@@ -891,18 +898,7 @@ fn cases() -> Vec<Case> {
             expect: &["invalid parameter `n_components` = 0: must be at least 1"],
             run: |d| {
                 data(d);
-                cli(
-                    d,
-                    &[
-                        "fit",
-                        "--data",
-                        "d.csv",
-                        "--output",
-                        "m.json",
-                        "--n-components",
-                        "0",
-                    ],
-                )
+                fit_model(d, &["--n-components", "0"])
             },
         },
         Case {
@@ -914,18 +910,7 @@ fn cases() -> Vec<Case> {
                 "unknown covariance type `fuul` (expected full, tied, diag or spherical)",
             ],
             run: |d| {
-                cli(
-                    d,
-                    &[
-                        "fit",
-                        "--data",
-                        "d.csv",
-                        "--output",
-                        "m.json",
-                        "--covariance-type",
-                        "fuul",
-                    ],
-                )
+                fit_model(d, &["--covariance-type", "fuul"])
             },
         },
         Case {
@@ -935,7 +920,7 @@ fn cases() -> Vec<Case> {
             expect: &["other.csv has features [x, y] but the model m.json was fitted on [a, b]"],
             run: |d| {
                 data(d);
-                let fit = cli(d, &["fit", "--data", "d.csv", "--output", "m.json"]);
+                let fit = fit_model(d, &[]);
                 assert!(fit.status.success(), "{}", stderr(&fit));
                 std::fs::write(d.join("other.csv"), "x,y\n1,2\n").unwrap();
                 cli(

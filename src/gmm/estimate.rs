@@ -135,6 +135,7 @@ pub(crate) fn precision_cholesky(
             let (k, d, _) = cov.dim();
             // Components are independent: factor them in parallel (each sequentially), each
             // straight into its slice of the output (no second K×d×d copy).
+            let tasks = if k == 1 { linalg::LONE_FACTOR_TASKS } else { 1 };
             let mut out = Array3::zeros((k, d, d));
             let failed = out
                 .outer_iter_mut()
@@ -142,10 +143,7 @@ pub(crate) fn precision_cholesky(
                 .zip(cov.outer_iter().into_par_iter())
                 .enumerate()
                 .filter_map(|(c, (mut slot, matrix))| {
-                    match linalg::precision_factor_split(
-                        matrix,
-                        if k == 1 { linalg::LONE_FACTOR_TASKS } else { 1 },
-                    ) {
+                    match linalg::precision_factor_split(matrix, tasks) {
                         Some(p) => {
                             slot.assign(&p);
                             None

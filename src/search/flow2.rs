@@ -264,6 +264,21 @@ impl Flow2 {
         Some(config)
     }
 
+    /// `config` (of cost `cost`) becomes the incumbent: the counts of moves around the old
+    /// one start again (FLAML's `FLOW2` does this on a better result and on a better
+    /// completed trial alike).
+    fn adopt_incumbent(&mut self, config: GmmConfig, cost: f64) {
+        self.best_config = config;
+        self.incumbent = self.normalize(&self.best_config);
+        self.cost_incumbent = Some(cost);
+        self.cost_complete4incumbent = 0.0;
+        self.num_complete4incumbent = 0;
+        self.num_proposedby_incumbent = 0;
+        self.num_allowed4incumbent = 2 * self.dim as i64;
+        self.proposed_by.clear();
+        self.iter_best_config = self.trial_count_complete;
+    }
+
     /// A result of proposal `trial` as it is reported (FLAML's `on_trial_result`, the "early
     /// update of incumbent"): an improvement moves the incumbent and resets its counters, but
     /// keeps the current step. In FLAML's `tune.run` every reported result passes here before
@@ -274,15 +289,7 @@ impl Flow2 {
             if let Some((config, _)) = self.configs.get(&trial)
                 && *config != self.best_config
             {
-                self.best_config = config.clone();
-                self.incumbent = self.normalize(&self.best_config);
-                self.cost_incumbent = Some(cost);
-                self.cost_complete4incumbent = 0.0;
-                self.num_complete4incumbent = 0;
-                self.num_proposedby_incumbent = 0;
-                self.num_allowed4incumbent = 2 * self.dim as i64;
-                self.proposed_by.clear();
-                self.iter_best_config = self.trial_count_complete;
+                self.adopt_incumbent(config.clone(), cost);
             }
         }
     }
@@ -296,20 +303,12 @@ impl Flow2 {
             && let Some((config, step)) = self.configs.get(&trial)
         {
             self.best_obj = Some(obj);
-            self.best_config = config.clone();
             self.step = *step;
-            self.incumbent = self.normalize(&self.best_config);
-            self.cost_incumbent = Some(cost);
-            self.num_complete4incumbent = 0;
-            self.cost_complete4incumbent = 0.0;
-            self.num_proposedby_incumbent = 0;
-            self.num_allowed4incumbent = 2 * self.dim as i64;
-            self.proposed_by.clear();
+            self.adopt_incumbent(config.clone(), cost);
             if self.k > 0 {
                 self.step *= (self.k as f64 / self.old_k as f64).sqrt();
             }
             self.step = self.step.min(self.step_ub);
-            self.iter_best_config = self.trial_count_complete;
             return;
         }
         if self.proposed_by.get(&trial) == Some(&self.incumbent) {

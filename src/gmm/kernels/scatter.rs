@@ -69,8 +69,8 @@ impl RowWeights<'_> {
 /// of it: a row of weight 0 adds exactly nothing to a scatter, and at high dimension most
 /// responsibilities underflow to 0 (each row belongs to one component to the last bit).
 fn nonzero_rows(w: ArrayView1<f64>) -> Option<Vec<usize>> {
-    let nonzero = w.iter().filter(|&&v| v != 0.0).count();
-    (nonzero * 4 <= w.len() * 3).then(|| (0..w.len()).filter(|&i| w[i] != 0.0).collect())
+    let rows: Vec<usize> = (0..w.len()).filter(|&i| w[i] != 0.0).collect();
+    (rows.len() * 4 <= w.len() * 3).then_some(rows)
 }
 
 /// Groups of rows for [`weighted_scatter`] at small `d`: each keeps its own d×d partial sum.
